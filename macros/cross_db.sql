@@ -1,0 +1,60 @@
+{#- Engine-specific SQL lives here, behind adapter.dispatch: DuckDB first, Spark next. -#}
+
+{% macro days_between(start_expr, end_expr) %}
+    {{ return(adapter.dispatch('days_between', 'custseg')(start_expr, end_expr)) }}
+{% endmacro %}
+
+{% macro duckdb__days_between(start_expr, end_expr) -%}
+    date_diff('day', cast({{ start_expr }} as date), cast({{ end_expr }} as date))
+{%- endmacro %}
+
+{% macro spark__days_between(start_expr, end_expr) -%}
+    datediff(cast({{ end_expr }} as date), cast({{ start_expr }} as date))
+{%- endmacro %}
+
+
+{% macro percentile(expr, fraction) %}
+    {{ return(adapter.dispatch('percentile', 'custseg')(expr, fraction)) }}
+{% endmacro %}
+
+{% macro duckdb__percentile(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__percentile(expr, fraction) -%}
+    percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+
+{% macro matches_pattern(expr, pattern) %}
+    {{ return(adapter.dispatch('matches_pattern', 'custseg')(expr, pattern)) }}
+{% endmacro %}
+
+{% macro duckdb__matches_pattern(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__matches_pattern(expr, pattern) -%}
+    ({{ expr }} rlike '^{{ pattern }}$')
+{%- endmacro %}
+
+
+{% macro columns_to_json(columns, prefix='') %}
+    {#-
+        One JSON text holding `columns` (keys) read from `prefix ~ column`: what a rejects row
+        keeps of its raw input.
+    -#}
+    {{ return(adapter.dispatch('columns_to_json', 'custseg')(columns, prefix)) }}
+{% endmacro %}
+
+{% macro duckdb__columns_to_json(columns, prefix) -%}
+    cast(to_json(struct_pack({% for column in columns -%}
+        {{ column }} := {{ prefix ~ column }}{{ ", " if not loop.last }}
+    {%- endfor %})) as varchar)
+{%- endmacro %}
+
+{% macro spark__columns_to_json(columns, prefix) -%}
+    to_json(named_struct({% for column in columns -%}
+        '{{ column }}', {{ prefix ~ column }}{{ ", " if not loop.last }}
+    {%- endfor %}))
+{%- endmacro %}

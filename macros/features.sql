@@ -1,0 +1,51 @@
+{#-
+    The clustering inputs: which feature-table columns are numeric candidates, and how a value
+    becomes a model input (impute, winsorize, log-transform) using the bounds that
+    int_feature_bounds learned. Used by int_customer_features_prepared and assign_segment, so
+    fitting and scoring prepare features the same way.
+-#}
+
+{% macro numeric_feature_columns() %}
+    {{ return([
+        'recency_days', 'frequency', 'monetary', 'avg_order_value', 'avg_basket_quantity',
+        'discount_share', 'return_rate', 'category_diversity', 'tenure_days', 'age',
+        'annual_income',
+    ] + extra_numeric_columns()) }}
+{% endmacro %}
+
+
+{% macro prepare_features(features_relation, id_column='customer_id') %}
+    {#- A subquery: id_column plus every numeric feature of features_relation, prepared. -#}
+    {%- set features = numeric_feature_columns() -%}
+    (
+        with bounds as (
+            select
+                {%- for feature in features %}
+                max(case when feature = '{{ feature }}' then impute_value end)
+                    as {{ feature }}__impute,
+                max(case when feature = '{{ feature }}' then lower_bound end)
+                    as {{ feature }}__lower,
+                max(case when feature = '{{ feature }}' then upper_bound end)
+                    as {{ feature }}__upper{{ "," if not loop.last }}
+                {%- endfor %}
+            from {{ ref('int_feature_bounds') }}
+        )
+
+        select
+            features_to_prepare.{{ id_column }},
+            {%- for feature in features %}
+            {%- set clipped -%}
+                least(greatest(
+                    coalesce(features_to_prepare.{{ feature }}, bounds.{{ feature }}__impute),
+                    bounds.{{ feature }}__lower), bounds.{{ feature }}__upper)
+            {%- endset %}
+            {% if feature in var('log_transform_features') -%}
+                ln(1 + greatest({{ clipped }}, 0))
+            {%- else -%}
+                {{ clipped }}
+            {%- endif %} as {{ feature }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ features_relation }} as features_to_prepare
+        cross join bounds
+    )
+{% endmacro %}

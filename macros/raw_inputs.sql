@@ -1,0 +1,140 @@
+{#-
+    The input contract and how raw inputs are read.
+
+    raw_source(name) returns a parenthesised subquery with every contract column of the input
+    `name` as text (null where the input lacks the column) plus, for customers, any extra
+    columns as they came. Staging types and validates from there, so seeds and files look alike.
+
+    Without var raw_data_dir the inputs are the bundled seeds (raw_<name>). With it, DuckDB reads
+    <raw_data_dir>/<name>.parquet or <name>.csv directly. customers is required; a missing
+    transactions, campaigns or campaign_contacts input reads as an empty relation.
+-#}
+
+{% macro raw_contract() %}
+    {{ return({
+        'customers': ['customer_id', 'signup_date', 'age', 'gender', 'city', 'membership_tier',
+                      'annual_income', 'email'],
+        'transactions': ['transaction_id', 'customer_id', 'transaction_ts', 'product_category',
+                         'quantity', 'unit_price', 'discount_amount', 'channel', 'status'],
+        'campaigns': ['campaign_id', 'campaign_name', 'channel', 'offer_type', 'start_date',
+                      'end_date'],
+        'campaign_contacts': ['campaign_id', 'customer_id', 'contacted_at', 'responded',
+                              'response_revenue'],
+    }) }}
+{% endmacro %}
+
+
+{% macro raw_source(name) %}
+    {%- set contract = raw_contract()[name] -%}
+    {%- set raw_dir = var('raw_data_dir', none) -%}
+    {%- if raw_dir is none -%}
+        {%- set from_sql = ref('raw_' ~ name) -%}
+    {%- elif not execute -%}
+        {#- Parsing: no files are read yet; any valid relation text will do. -#}
+        {%- set from_sql = none -%}
+    {%- else -%}
+        {%- set path = adapter.dispatch('find_raw_file', 'custseg')(raw_dir, name) -%}
+        {%- if path is none and name == 'customers' -%}
+            {{ exceptions.raise_compiler_error(
+                "raw_data_dir '" ~ raw_dir ~ "' has no customers.parquet or customers.csv: "
+                ~ "customers is the one required input.") }}
+        {%- endif -%}
+        {%- set from_sql = none if path is none
+            else adapter.dispatch('read_raw_file', 'custseg')(path) -%}
+    {%- endif -%}
+
+    {%- if from_sql is none -%}
+        (select {% for column in contract -%}
+            cast(null as varchar) as {{ column }}{{ ", " if not loop.last }}
+        {%- endfor %} where 1 = 0)
+    {%- else -%}
+        {%- set present = raw_columns(from_sql) -%}
+        {%- set selects = [] -%}
+        {%- for column in contract -%}
+            {%- do selects.append('cast(' ~ present.get(column, 'null') ~ ' as varchar) as ' ~ column) -%}
+        {%- endfor -%}
+        {%- for column, original in present.items() if column not in contract -%}
+            {%- do selects.append(original ~ ' as ' ~ column) -%}
+        {%- endfor -%}
+        (select {{ selects | join(', ') }} from {{ from_sql }})
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro raw_columns(from_sql) %}
+    {#- Maps normalised column names (lowercase, non-alphanumerics as _) to quoted originals. -#}
+    {%- set columns = {} -%}
+    {%- if execute -%}
+        {%- set described = run_query('describe select * from ' ~ from_sql) -%}
+        {%- for row in described.rows -%}
+            {%- set original = row[0] -%}
+            {%- set normalised = modules.re.sub('[^a-z0-9]+', '_', original | lower).strip('_') -%}
+            {%- do columns.update({normalised: adapter.quote(original)}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
+{% macro extra_numeric_columns() %}
+    {#-
+        Extra customer attributes beyond the contract whose every non-null value is a number:
+        they become features (see int_customer_features). Resolved at run time from the data.
+    -#}
+    {%- set extras = [] -%}
+    {%- if execute -%}
+        {%- set contract = raw_contract()['customers'] -%}
+        {%- set source_sql = raw_source('customers') -%}
+        {%- set candidates = [] -%}
+        {%- for column in raw_columns(source_sql) if column not in contract -%}
+            {%- do candidates.append(column) -%}
+        {%- endfor -%}
+        {%- if candidates -%}
+            {%- set checks -%}
+                select
+                {%- for column in candidates %}
+                    count({{ column }}) > 0
+                    and count({{ column }}) = count(try_cast(cast({{ column }} as varchar) as double))
+                    as {{ column }}{{ "," if not loop.last }}
+                {%- endfor %}
+                from {{ source_sql }} as raw_customers
+            {%- endset -%}
+            {%- set result = run_query(checks) -%}
+            {%- for column in candidates -%}
+                {%- if result.rows[0][loop.index0] -%}
+                    {%- do extras.append(column) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(extras) }}
+{% endmacro %}
+
+
+{% macro duckdb__find_raw_file(raw_dir, name) %}
+    {%- set base = raw_dir.rstrip('/') ~ '/' ~ name -%}
+    {%- set found = run_query(
+        "select file from glob(" ~ custseg.sql_string(base ~ '.parquet') ~ ")"
+        ~ " union all select file from glob(" ~ custseg.sql_string(base ~ '.csv') ~ ")") -%}
+    {{ return(found.rows[0][0] if found.rows | length > 0 else none) }}
+{% endmacro %}
+
+{% macro default__find_raw_file(raw_dir, name) %}
+    {{ exceptions.raise_compiler_error(
+        "raw_data_dir is implemented for DuckDB; on " ~ target.type
+        ~ " declare the inputs as dbt sources instead.") }}
+{% endmacro %}
+
+
+{% macro duckdb__read_raw_file(path) %}
+    {%- if path.endswith('.parquet') -%}
+        read_parquet({{ custseg.sql_string(path) }})
+    {%- else -%}
+        read_csv({{ custseg.sql_string(path) }}, header = true, all_varchar = true)
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro sql_string(text) %}
+    {{- return("'" ~ (text | replace("'", "''")) ~ "'") -}}
+{% endmacro %}

@@ -1,0 +1,49 @@
+{#-
+    What the preparation of each numeric feature learned from all customers: winsorizing bounds
+    (var winsorize_percentiles) and the imputation value (median; the upper bound for features
+    in var impute_with_upper_bound). A feature with no values has null bounds and is left out
+    of the clustering.
+-#}
+{%- set features = numeric_feature_columns() -%}
+{%- set lower_fraction, upper_fraction = var('winsorize_percentiles') -%}
+
+with
+
+features as (
+    select * from {{ ref('int_customer_features') }}
+),
+
+statistics as (
+    select
+        {%- for feature in features %}
+        count({{ feature }}) as {{ feature }}__non_null,
+        {{ percentile(feature, lower_fraction) }} as {{ feature }}__lower,
+        {{ percentile(feature, 0.5) }} as {{ feature }}__median,
+        {{ percentile(feature, upper_fraction) }} as {{ feature }}__upper{{ "," if not loop.last }}
+        {%- endfor %}
+    from features
+),
+
+long_form as (
+    {%- for feature in features %}
+    select
+        '{{ feature }}' as feature,
+        {{ feature }}__non_null as non_null_rows,
+        cast({{ feature }}__lower as double) as lower_bound,
+        cast({{ feature }}__upper as double) as upper_bound,
+        {%- if feature in var('impute_with_upper_bound') %}
+        'upper_bound' as impute_strategy,
+        cast({{ feature }}__upper as double) as impute_value,
+        {%- else %}
+        'median' as impute_strategy,
+        cast({{ feature }}__median as double) as impute_value,
+        {%- endif %}
+        {{ "'log1p'" if feature in var('log_transform_features') else "'none'" }} as transform
+    from statistics
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+
+select * from long_form

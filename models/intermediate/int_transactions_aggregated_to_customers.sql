@@ -1,0 +1,113 @@
+{#-
+    Purchase behaviour per customer with at least one accepted transaction up to the as-of
+    date. Orders are completed transactions; returns and cancellations only feed return_rate.
+-#}
+
+with
+
+transactions as (
+    select * from {{ ref('stg_transactions') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+in_window as (
+    select transactions.*
+    from transactions
+    cross join as_of
+    where cast(transactions.transaction_ts as date) <= as_of.as_of_date
+),
+
+totals as (
+    select
+        customer_id,
+        count(case when status = 'completed' then 1 end) as frequency,
+        count(case when status = 'returned' then 1 end) as returned_orders,
+        coalesce(sum(case when status = 'completed' then net_amount end), 0) as monetary,
+        sum(case when status = 'completed' then discount_amount end) as completed_discount,
+        sum(case when status = 'completed' then gross_amount end) as completed_gross,
+        avg(case when status = 'completed' then quantity end) as avg_basket_quantity,
+        count(distinct case
+            when status = 'completed' and product_category != 'unknown' then product_category
+        end) as category_diversity,
+        min(case when status = 'completed' then transaction_ts end) as first_purchase_at,
+        max(case when status = 'completed' then transaction_ts end) as last_purchase_at
+    from in_window
+    group by 1
+),
+
+channel_counts as (
+    select
+        customer_id,
+        channel,
+        count(*) as orders
+    from in_window
+    where status = 'completed' and channel is not null
+    group by 1, 2
+),
+
+preferred_channel as (
+    -- Ties go to the alphabetically first channel, so the answer never depends on row order.
+    select
+        customer_id,
+        channel as preferred_channel,
+        row_number() over (partition by customer_id order by orders desc, channel) as channel_rank
+    from channel_counts
+),
+
+category_counts as (
+    select
+        customer_id,
+        product_category,
+        count(*) as orders
+    from in_window
+    where status = 'completed' and product_category != 'unknown'
+    group by 1, 2
+),
+
+preferred_category as (
+    select
+        customer_id,
+        product_category as preferred_category,
+        row_number() over (
+            partition by customer_id order by orders desc, product_category
+        ) as category_rank
+    from category_counts
+),
+
+joined as (
+    select
+        totals.customer_id,
+        totals.frequency,
+        totals.returned_orders,
+        totals.monetary,
+        case when totals.frequency > 0 then totals.monetary / totals.frequency end
+            as avg_order_value,
+        totals.avg_basket_quantity,
+        case
+            when totals.completed_gross > 0
+                then totals.completed_discount / totals.completed_gross
+        end as discount_share,
+        case
+            when totals.frequency + totals.returned_orders > 0
+                then totals.returned_orders * 1.0 / (totals.frequency + totals.returned_orders)
+        end as return_rate,
+        totals.category_diversity,
+        totals.first_purchase_at,
+        totals.last_purchase_at,
+        {{ days_between('totals.last_purchase_at', 'as_of.as_of_date') }} as recency_days,
+        preferred_channel.preferred_channel,
+        preferred_category.preferred_category
+    from totals
+    cross join as_of
+    left join preferred_channel
+        on totals.customer_id = preferred_channel.customer_id
+        and preferred_channel.channel_rank = 1
+    left join preferred_category
+        on totals.customer_id = preferred_category.customer_id
+        and preferred_category.category_rank = 1
+)
+
+select * from joined

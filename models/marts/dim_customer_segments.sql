@@ -1,0 +1,53 @@
+{#-
+    One row per customer: the segment assign_segment puts it in (nearest stored centroid),
+    how close it is, and the features and bands people filter and join on.
+-#}
+
+with
+
+features as (
+    select * from {{ ref('int_customer_features') }}
+),
+
+assignments as (
+    select * from {{ assign_segment(ref('int_customer_features')) }}
+),
+
+joined as (
+    select
+        features.customer_id,
+        assignments.segment_id,
+        assignments.distance_to_centroid,
+        assignments.second_segment_id,
+        assignments.margin_to_second,
+        features.has_purchases,
+        features.recency_days,
+        features.frequency,
+        features.monetary,
+        features.avg_order_value,
+        features.avg_basket_quantity,
+        features.discount_share,
+        features.return_rate,
+        features.category_diversity,
+        features.tenure_days,
+        features.preferred_channel,
+        features.preferred_category,
+        features.recency_score,
+        features.frequency_score,
+        features.monetary_score,
+        features.rfm_score,
+        features.age,
+        features.age_band,
+        features.annual_income,
+        features.income_band,
+        features.gender,
+        features.city,
+        features.membership_tier,
+        features.signup_date,
+        features.first_purchase_at,
+        features.last_purchase_at
+    from features
+    inner join assignments on features.customer_id = assignments.customer_id
+)
+
+select * from joined

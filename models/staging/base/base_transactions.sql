@@ -1,0 +1,105 @@
+{#-
+    Every raw transaction row, typed and cleaned, with the first reason it fails validation
+    (null = accepted). Cleaning, not rejecting: a null quantity counts as 1, a null discount as 0,
+    a null status as completed, an unknown or missing category as 'unknown'.
+-#}
+{%- set contract = raw_contract()['transactions'] -%}
+{%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+
+with
+
+source as (
+    select * from {{ raw_source('transactions') }}
+),
+
+customers as (
+    select customer_id from {{ ref('base_customers') }}
+    where reject_reason is null
+),
+
+typed as (
+    select
+        {% for column in contract -%}
+            {{ column }} as raw_{{ column }},
+        {% endfor -%}
+        nullif(trim(transaction_id), '') as transaction_id,
+        nullif(trim(customer_id), '') as customer_id,
+        try_cast(trim(transaction_ts) as timestamp) as transaction_ts,
+        replace(lower(trim(product_category)), ' ', '_') as category_text,
+        try_cast(trim(quantity) as double) as quantity,
+        try_cast(trim(unit_price) as double) as unit_price,
+        try_cast(trim(discount_amount) as double) as discount_amount,
+        nullif(replace(lower(trim(channel)), ' ', '_'), '') as channel,
+        coalesce(nullif(lower(trim(status)), ''), 'completed') as status
+    from source
+),
+
+checked as (
+    select
+        typed.*,
+        case
+            when typed.transaction_id is null then 'missing_transaction_id'
+            when typed.customer_id is null then 'missing_customer_id'
+            when typed.transaction_ts is null then 'invalid_transaction_ts'
+            when typed.transaction_ts > cast('{{ max_valid_ts }}' as timestamp)
+                then 'future_transaction_ts'
+            when typed.raw_quantity is not null and not coalesce(typed.quantity > 0, false)
+                then 'invalid_quantity'
+            when typed.raw_unit_price is not null and not coalesce(typed.unit_price > 0, false)
+                then 'invalid_unit_price'
+            when typed.raw_discount_amount is not null and not coalesce(
+                typed.discount_amount between 0 and coalesce(typed.quantity, 1) * typed.unit_price,
+                typed.discount_amount >= 0,
+                false
+            )
+                then 'invalid_discount'
+            when typed.status not in ('completed', 'returned', 'cancelled') then 'invalid_status'
+            when customers.customer_id is null then 'orphan_customer_id'
+        end as row_reason
+    from typed
+    left join customers on typed.customer_id = customers.customer_id
+),
+
+ranked as (
+    select
+        *,
+        -- Among rows sharing an id the first valid one wins; the rest are duplicates.
+        row_number() over (
+            partition by transaction_id
+            order by
+                row_reason nulls first
+                {%- for column in contract %}, raw_{{ column }}{% endfor %}
+        ) as id_occurrence
+    from checked
+),
+
+validated as (
+    select
+        *,
+        coalesce(
+            row_reason,
+            case when id_occurrence > 1 then 'duplicate_transaction_id' end
+        ) as reject_reason
+    from ranked
+)
+
+select
+    transaction_id,
+    customer_id,
+    transaction_ts,
+    case
+        when category_text is null
+            or category_text in ('', 'n/a', 'na', 'none', 'null', 'unknown')
+            or not {{ matches_pattern('category_text', '[a-z][a-z0-9_&-]*') }}
+            then 'unknown'
+        else category_text
+    end as product_category,
+    coalesce(quantity, 1) as quantity,
+    unit_price,
+    coalesce(discount_amount, 0) as discount_amount,
+    channel,
+    status,
+    reject_reason,
+    case when reject_reason is not null then {{ columns_to_json(contract, prefix='raw_') }} end
+        as raw_record
+from validated

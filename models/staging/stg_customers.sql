@@ -1,0 +1,27 @@
+{#-
+    Accepted customers: one row per customer_id, typed and cleaned. email is PII and stops
+    here; only has_email travels on.
+-#}
+{%- set extras = extra_numeric_columns() -%}
+
+with
+
+validated as (
+    select * from {{ ref('base_customers') }}
+    where reject_reason is null
+)
+
+select
+    customer_id,
+    signup_date,
+    age,
+    gender,
+    city,
+    membership_tier,
+    annual_income,
+    {%- for column in extras %}
+    {{ column }},
+    {%- endfor %}
+    email is not null and trim(email) != '' as has_email,
+    invalid_attributes
+from validated

@@ -1,0 +1,1 @@
+"""Customer segmentation: the Python that the dbt project calls."""

@@ -1,0 +1,295 @@
+"""Fit K-means segments on prepared customer features.
+
+Everything here is pure: arrays and frames in, results out. The dbt Python model
+`segment_model` only loads the prepared feature matrix, calls `fit_segments` and returns
+`model_table(...)`; the SQL macro `assign_segment` then scores customers from that table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+log = logging.getLogger(__name__)
+
+SCALERS = ("standard", "robust")
+K_SELECTIONS = ("silhouette", "elbow")
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """The knobs of a segmentation run (dbt vars of the same names)."""
+
+    features: tuple[str, ...]
+    scaler: str = "standard"
+    k_min: int = 2
+    k_max: int = 8
+    k_selection: str = "silhouette"
+    n_segments: int | None = None
+    random_state: int = 42
+    n_init: int = 10
+    fit_sample_size: int = 200_000
+    silhouette_sample_size: int = 5_000
+
+    def __post_init__(self) -> None:
+        if not self.features:
+            raise ValueError("segmentation_features is empty: name at least one feature column")
+        if self.scaler not in SCALERS:
+            raise ValueError(f"scaler must be one of {SCALERS}, got {self.scaler!r}")
+        if self.k_selection not in K_SELECTIONS:
+            raise ValueError(f"k_selection must be one of {K_SELECTIONS}, got {self.k_selection!r}")
+        if self.n_segments is None and not 2 <= self.k_min <= self.k_max:
+            raise ValueError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
+        if self.n_segments is not None and self.n_segments < 1:
+            raise ValueError(f"n_segments must be at least 1, got {self.n_segments}")
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, Any]) -> SegmentationConfig:
+        """Build from dbt vars; unknown keys are an error so a typo never goes unnoticed."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(settings) - known
+        if unknown:
+            raise ValueError(f"unknown segmentation settings: {sorted(unknown)}")
+        values = {key: value for key, value in settings.items() if value is not None}
+        values["features"] = tuple(values.get("features", ()))
+        for key in ("k_min", "k_max", "n_segments", "random_state", "n_init",
+                    "fit_sample_size", "silhouette_sample_size"):
+            if key in values:
+                values[key] = int(values[key])
+        return cls(**values)
+
+
+@dataclass
+class SegmentationResult:
+    """What a fit learned: enough to score any customer in SQL and to explain the choice of K."""
+
+    config: SegmentationConfig
+    features: list[str]
+    excluded: dict[str, str]
+    center: np.ndarray
+    scale: np.ndarray
+    centroids: np.ndarray  # scaled units, row i is segment i + 1
+    k_metrics: pd.DataFrame
+    chosen_k: int
+    labels: np.ndarray  # segment ids (1-based) of the fitted rows, in input order
+    n_rows: int
+    n_fit_rows: int
+    notes: list[str] = field(default_factory=list)
+
+
+def usable_features(frame: pd.DataFrame, wanted: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """Split the wanted features into usable ones and excluded ones with a reason.
+
+    A feature is unusable when the table lacks it, it has no values, or it is constant:
+    K-means can not use it and scaling it would divide by zero.
+    """
+    used: list[str] = []
+    excluded: dict[str, str] = {}
+    for name in wanted:
+        if name not in frame.columns:
+            excluded[name] = "not_in_feature_table"
+            continue
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            excluded[name] = "all_null"
+        elif np.all(finite == finite[0]):
+            excluded[name] = "constant"
+        else:
+            used.append(name)
+    return used, excluded
+
+
+def fit_scaler(matrix: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Column centers and scales: mean/std (standard) or median/IQR (robust).
+
+    A zero spread (possible for robust scaling of a mostly-constant column) falls back to the
+    standard deviation, then to 1, so scaling never divides by zero.
+    """
+    if kind == "standard":
+        center = matrix.mean(axis=0)
+        scale = matrix.std(axis=0)
+    elif kind == "robust":
+        center = np.median(matrix, axis=0)
+        q75, q25 = np.percentile(matrix, [75, 25], axis=0)
+        scale = q75 - q25
+        scale = np.where(scale > 0, scale, matrix.std(axis=0))
+    else:
+        raise ValueError(f"scaler must be one of {SCALERS}, got {kind!r}")
+    return center, np.where(scale > 0, scale, 1.0)
+
+
+def apply_scaler(matrix: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Scale as the SQL scoring does: (x - center) / scale, column by column."""
+    return (matrix - center) / scale
+
+
+def _kmeans(k: int, config: SegmentationConfig) -> KMeans:
+    return KMeans(n_clusters=k, init="k-means++", n_init=config.n_init,
+                  random_state=config.random_state)
+
+
+def candidate_ks(config: SegmentationConfig, n_rows: int) -> list[int]:
+    """The Ks to evaluate: k_min..k_max, or just n_segments when it is fixed.
+
+    Silhouette needs 2 <= K < rows, so Ks outside that are skipped.
+    """
+    ks = [config.n_segments] if config.n_segments is not None else range(
+        config.k_min, config.k_max + 1)
+    return [k for k in ks if 2 <= k < n_rows]
+
+
+def evaluate_k(scaled: np.ndarray, config: SegmentationConfig) -> pd.DataFrame:
+    """One row per candidate K: inertia, silhouette (sampled), Davies-Bouldin, CH."""
+    rows = []
+    for k in candidate_ks(config, len(scaled)):
+        labels = _kmeans(k, config).fit(scaled)
+        rows.append({
+            "k": k,
+            "inertia": float(labels.inertia_),
+            "silhouette": float(silhouette_score(
+                scaled, labels.labels_,
+                sample_size=min(config.silhouette_sample_size, len(scaled)),
+                random_state=config.random_state)),
+            "davies_bouldin": float(davies_bouldin_score(scaled, labels.labels_)),
+            "calinski_harabasz": float(calinski_harabasz_score(scaled, labels.labels_)),
+        })
+    return pd.DataFrame(rows, columns=["k", "inertia", "silhouette", "davies_bouldin",
+                                       "calinski_harabasz"])
+
+
+def elbow_k(metrics: pd.DataFrame) -> int:
+    """The K farthest below the straight line from the first to the last inertia (kneedle).
+
+    With fewer than three Ks there is no bend to find, and the smallest K is returned.
+    """
+    if len(metrics) < 3:
+        return int(metrics["k"].iloc[0])
+    k = metrics["k"].to_numpy(dtype=float)
+    inertia = metrics["inertia"].to_numpy(dtype=float)
+    x = (k - k[0]) / (k[-1] - k[0])
+    spread = inertia[0] - inertia[-1]
+    y = (inertia - inertia[-1]) / spread if spread > 0 else np.zeros_like(inertia)
+    gap = (1 - x) - y  # how far the curve lies below the chord
+    return int(k[int(np.argmax(gap))])
+
+
+def choose_k(metrics: pd.DataFrame, config: SegmentationConfig) -> int:
+    """Fixed n_segments, else the elbow, else the best silhouette (ties: the smaller K)."""
+    if config.n_segments is not None:
+        return config.n_segments
+    if config.k_selection == "elbow":
+        return elbow_k(metrics)
+    best = metrics["silhouette"].max()
+    return int(metrics.loc[metrics["silhouette"] == best, "k"].min())
+
+
+def order_segments(centroids: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber segments 1..K by descending size (ties: lexicographic centroid order).
+
+    K-means' own cluster numbers are arbitrary; a size order makes segment 1 the largest.
+    """
+    sizes = np.bincount(labels, minlength=len(centroids))
+    order = sorted(range(len(centroids)), key=lambda i: (-sizes[i], *centroids[i]))
+    new_id = np.empty(len(centroids), dtype=int)
+    new_id[order] = np.arange(1, len(centroids) + 1)
+    return centroids[order], new_id[labels]
+
+
+def sample_indices(n_rows: int, size: int, random_state: int) -> np.ndarray:
+    """A reproducible, sorted sample of row positions (all rows when n_rows <= size)."""
+    if n_rows <= size:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(random_state).choice(n_rows, size, replace=False))
+
+
+def load_features(relation: Any, features: tuple[str, ...]) -> pd.DataFrame:
+    """customer_id and the wanted feature columns of a DuckDB relation, sorted by customer_id.
+
+    Only the feature matrix crosses into Python (as NumPy arrays); features the relation lacks
+    are skipped here and reported by `usable_features`.
+    """
+    present = [name for name in features if name in relation.columns]
+    columns = ", ".join(f'"{name}"' for name in ["customer_id", *present])
+    query = f"select {columns} from features order by customer_id"
+    return pd.DataFrame(relation.query("features", query).fetchnumpy())
+
+
+def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> SegmentationResult:
+    """Scale the usable features, pick K and fit K-means on `frame` (one row per customer).
+
+    `frame` must be in a deterministic row order (the caller sorts by customer id): K-means
+    results depend on it.
+    """
+    features, excluded = usable_features(frame, config.features)
+    for name, reason in excluded.items():
+        log.warning("segmentation feature %s left out: %s", name, reason)
+    if not features:
+        raise ValueError(
+            f"none of the segmentation features is usable: {excluded}. "
+            "Set var segmentation_features to columns of int_customer_features_prepared.")
+    rows = sample_indices(len(frame), config.fit_sample_size, config.random_state)
+    matrix = frame[features].to_numpy(dtype=float)[rows]
+    if len(matrix) < 3:
+        raise ValueError(f"need at least 3 customers to segment, got {len(matrix)}")
+    center, scale = fit_scaler(matrix, config.scaler)
+    scaled = apply_scaler(matrix, center, scale)
+    metrics = evaluate_k(scaled, config)
+    chosen = choose_k(metrics, config)
+    fitted = _kmeans(chosen, config).fit(scaled)
+    centroids, labels = order_segments(fitted.cluster_centers_, fitted.labels_)
+    return SegmentationResult(
+        config=config, features=features, excluded=excluded, center=center, scale=scale,
+        centroids=centroids, k_metrics=metrics, chosen_k=chosen, labels=labels,
+        n_rows=len(frame), n_fit_rows=len(matrix))
+
+
+def model_table(result: SegmentationResult) -> pd.DataFrame:
+    """The fit as one long table (section, k, segment_id, feature, metric, value, text_value).
+
+    Sections: config, feature (status used/excluded), scaler (center, scale per feature),
+    centroid (scaled value per segment and feature), k_selection (metrics per K).
+    """
+    rows: list[dict[str, Any]] = []
+
+    def add(section: str, **values: Any) -> None:
+        rows.append({"section": section, **values})
+
+    config = result.config
+    settings = {
+        "scaler": config.scaler, "k_min": config.k_min, "k_max": config.k_max,
+        "k_selection": "fixed" if config.n_segments is not None else config.k_selection,
+        "random_state": config.random_state, "n_init": config.n_init,
+        "fit_sample_size": config.fit_sample_size,
+        "silhouette_sample_size": config.silhouette_sample_size,
+        "chosen_k": result.chosen_k, "input_rows": result.n_rows,
+        "fit_rows": result.n_fit_rows, "features": ",".join(result.features),
+    }
+    for key, value in settings.items():
+        add("config", metric=key, text_value=str(value))
+    for name in config.features:
+        add("feature", feature=name, metric="status",
+            text_value="used" if name in result.features else f"excluded: {result.excluded[name]}")
+    for i, name in enumerate(result.features):
+        add("scaler", feature=name, metric="center", value=float(result.center[i]))
+        add("scaler", feature=name, metric="scale", value=float(result.scale[i]))
+        for segment in range(len(result.centroids)):
+            add("centroid", segment_id=segment + 1, feature=name, metric="scaled",
+                value=float(result.centroids[segment, i]))
+    for record in result.k_metrics.to_dict("records"):
+        k = int(record.pop("k"))
+        for metric, value in record.items():
+            add("k_selection", k=k, metric=metric, value=float(value))
+        add("k_selection", k=k, metric="is_chosen", value=float(k == result.chosen_k))
+    table = pd.DataFrame(rows, columns=["section", "k", "segment_id", "feature", "metric",
+                                        "value", "text_value"])
+    return table.astype({"k": "Int64", "segment_id": "Int64", "value": "float64",
+                         "section": "string", "feature": "string", "metric": "string",
+                         "text_value": "string"})
