@@ -86,9 +86,10 @@
         nearest_two as (
             select
                 {{ id_column }},
-                max(case when distance_rank = 1 then segment_id end) as segment_id,
+                cast(max(case when distance_rank = 1 then segment_id end) as integer) as segment_id,
                 max(case when distance_rank = 1 then distance end) as distance_to_centroid,
-                max(case when distance_rank = 2 then segment_id end) as second_segment_id,
+                cast(max(case when distance_rank = 2 then segment_id end) as integer)
+                    as second_segment_id,
                 max(case when distance_rank = 2 then distance end)
                 - max(case when distance_rank = 1 then distance end) as margin_to_second
             from ranked

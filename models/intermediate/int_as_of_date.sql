@@ -28,7 +28,8 @@ chosen as (
             cast('{{ var("as_of_date") }}' as date),
             {%- endif %}
             latest_transaction.latest_date,
-            latest_signup.latest_date
+            latest_signup.latest_date,
+            current_date
         ) as as_of_date
     from latest_transaction
     cross join latest_signup

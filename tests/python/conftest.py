@@ -1,0 +1,62 @@
+"""Shared fixtures: real `dbt build` runs into DuckDB files in temporary directories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def run_dbt(
+    args: list[str], workdir: Path, variables: dict | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run the dbt CLI on this project with its DuckDB file, target and logs under workdir."""
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(workdir / "custseg.duckdb"),
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DBT_PROFILES_DIR": str(REPO),
+        "DBT_PROJECT_DIR": str(REPO),
+    }
+    command = [str(DBT), *args]
+    if variables:
+        command += ["--vars", json.dumps(variables)]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-6000:]}")
+    return result
+
+
+def query(workdir: Path, sql: str) -> list[tuple]:
+    """Rows of a read-only query against workdir's DuckDB file."""
+    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+@pytest.fixture(scope="session")
+def build_project(tmp_path_factory) -> Callable[..., Path]:
+    """Builds the project (dbt build) into a new temp dir; returns the dir."""
+
+    def build(name: str, variables: dict | None = None) -> Path:
+        workdir = tmp_path_factory.mktemp(name)
+        run_dbt(["build"], workdir, variables)
+        return workdir
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def sample_build(build_project) -> Path:
+    """The project built on the bundled sample seeds, as the README's main command does."""
+    return build_project("sample")

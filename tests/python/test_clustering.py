@@ -1,0 +1,136 @@
+"""Unit tests of the K-means fitting logic (custseg.clustering), on small synthetic data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custseg.clustering import (
+    SegmentationConfig,
+    apply_scaler,
+    choose_k,
+    elbow_k,
+    fit_scaler,
+    fit_segments,
+    model_table,
+    order_segments,
+    sample_indices,
+    usable_features,
+)
+
+
+def blobs(n_per: int = 100, seed: int = 0) -> pd.DataFrame:
+    """Three well-separated blobs in two features, plus an all-null and a constant column."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 20.0]])
+    points = np.vstack([rng.normal(c, 1.0, size=(n_per, 2)) for c in centers])
+    return pd.DataFrame({
+        "customer_id": [f"c{i:04d}" for i in range(len(points))],
+        "x": points[:, 0],
+        "y": points[:, 1],
+        "empty": np.nan,
+        "flat": 7.0,
+    })
+
+
+def config(**overrides) -> SegmentationConfig:
+    settings = {"features": ("x", "y"), "k_min": 2, "k_max": 6, "n_init": 4}
+    return SegmentationConfig(**{**settings, **overrides})
+
+
+def test_config_from_mapping_drops_nulls_and_rejects_typos():
+    cfg = SegmentationConfig.from_mapping({"features": ["x"], "n_segments": None, "k_max": "5"})
+    assert cfg.features == ("x",) and cfg.n_segments is None and cfg.k_max == 5
+    with pytest.raises(ValueError, match="unknown segmentation settings"):
+        SegmentationConfig.from_mapping({"features": ["x"], "kmax": 5})
+    with pytest.raises(ValueError, match="scaler"):
+        SegmentationConfig(features=("x",), scaler="minmax")
+    with pytest.raises(ValueError, match="k_min"):
+        SegmentationConfig(features=("x",), k_min=5, k_max=3)
+
+
+def test_usable_features_reports_why_a_feature_is_left_out():
+    used, excluded = usable_features(blobs(), ("x", "empty", "flat", "missing", "y"))
+    assert used == ["x", "y"]
+    assert excluded == {"empty": "all_null", "flat": "constant",
+                        "missing": "not_in_feature_table"}
+
+
+def test_standard_scaler_gives_zero_mean_unit_variance():
+    matrix = blobs()[["x", "y"]].to_numpy()
+    center, scale = fit_scaler(matrix, "standard")
+    scaled = apply_scaler(matrix, center, scale)
+    np.testing.assert_allclose(scaled.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(scaled.std(axis=0), 1, atol=1e-12)
+
+
+def test_robust_scaler_uses_median_and_iqr_and_never_divides_by_zero():
+    matrix = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0], [100.0, 5.0]])
+    center, scale = fit_scaler(matrix, "robust")
+    assert center.tolist() == [3.0, 5.0]
+    assert scale.tolist() == [2.0, 1.0]  # IQR 4 - 2; a constant column scales by 1
+
+
+def test_silhouette_choice_recovers_three_blobs():
+    result = fit_segments(blobs(), config())
+    assert result.chosen_k == 3
+    assert result.features == ["x", "y"]
+    assert sorted(np.bincount(result.labels)[1:]) == [100, 100, 100]
+    # each true blob lands in exactly one segment
+    truth = np.repeat([0, 1, 2], 100)
+    assert len({(t, s) for t, s in zip(truth, result.labels, strict=True)}) == 3
+
+
+def test_elbow_picks_the_bend():
+    metrics = pd.DataFrame({"k": [2, 3, 4, 5, 6], "inertia": [1000.0, 200.0, 150.0, 120.0, 100.0]})
+    assert elbow_k(metrics) == 3
+    assert choose_k(metrics.assign(silhouette=[0.1, 0.2, 0.6, 0.6, 0.3]), config()) == 4
+    assert choose_k(metrics, config(k_selection="elbow")) == 3
+    assert choose_k(metrics, config(n_segments=5)) == 5
+
+
+def test_fixed_k_evaluates_only_that_k():
+    result = fit_segments(blobs(), config(n_segments=4))
+    assert result.chosen_k == 4 and result.k_metrics["k"].tolist() == [4]
+
+
+def test_segments_are_numbered_by_descending_size():
+    centroids = np.array([[0.0], [5.0], [9.0]])
+    labels = np.array([2, 2, 2, 0, 1, 1])
+    ordered, relabelled = order_segments(centroids, labels)
+    assert ordered[:, 0].tolist() == [9.0, 5.0, 0.0]
+    assert relabelled.tolist() == [1, 1, 1, 3, 2, 2]
+
+
+def test_fit_is_deterministic_and_independent_of_extra_columns():
+    first = fit_segments(blobs(), config())
+    second = fit_segments(blobs().drop(columns=["empty", "flat"]), config())
+    assert np.array_equal(first.labels, second.labels)
+    assert np.array_equal(first.centroids, second.centroids)
+    assert model_table(first).equals(model_table(second))
+
+
+def test_sample_is_reproducible_and_bounded():
+    assert sample_indices(10, 20, 1).tolist() == list(range(10))
+    first, second = sample_indices(1000, 100, 7), sample_indices(1000, 100, 7)
+    assert np.array_equal(first, second) and len(np.unique(first)) == 100
+    result = fit_segments(blobs(), config(fit_sample_size=90))
+    assert result.n_fit_rows == 90 and result.n_rows == 300
+
+
+def test_nothing_usable_is_a_clear_error():
+    with pytest.raises(ValueError, match="none of the segmentation features is usable"):
+        fit_segments(blobs(), config(features=("empty", "flat")))
+
+
+def test_model_table_holds_what_scoring_needs():
+    result = fit_segments(blobs(), config())
+    table = model_table(result)
+    centroids = table[table.section == "centroid"]
+    assert len(centroids) == 3 * 2
+    scaler = table[table.section == "scaler"].pivot(index="feature", columns="metric",
+                                                   values="value")
+    np.testing.assert_allclose(scaler.loc[["x", "y"], "center"], result.center)
+    chosen = table[(table.section == "k_selection") & (table.metric == "is_chosen")]
+    assert chosen.loc[chosen.value == 1, "k"].tolist() == [3]
+    status = table[table.section == "feature"].set_index("feature")["text_value"]
+    assert status.to_dict() == {"x": "used", "y": "used"}
