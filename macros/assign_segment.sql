@@ -7,6 +7,9 @@
         the lower segment id. Returns a subquery with id_column, segment_id,
         distance_to_centroid, second_segment_id and margin_to_second (second-nearest distance
         minus nearest; null with one segment).
+
+        Distances are written out as one sum in a fixed feature order (features the fit did not
+        use add 0), so they are bit-for-bit the same on every run.
     -#}
     {%- set features = numeric_feature_columns() -%}
     (
@@ -20,56 +23,52 @@
 
         scaler as (
             select
-                feature,
-                max(case when metric = 'center' then value end) as center,
-                max(case when metric = 'scale' then value end) as scale
+                {%- for feature in features %}
+                max(case when feature = '{{ feature }}' and metric = 'center' then value end)
+                    as {{ feature }}__center,
+                max(case when feature = '{{ feature }}' and metric = 'scale' then value end)
+                    as {{ feature }}__scale{{ "," if not loop.last }}
+                {%- endfor %}
             from fitted
             where section = 'scaler'
-            group by 1
         ),
 
         centroids as (
             select
-                segment_id,
-                feature,
-                value as centroid_value
+                cast(segment_id as integer) as segment_id,
+                {%- for feature in features %}
+                max(case when feature = '{{ feature }}' then value end)
+                    as {{ feature }}__centroid{{ "," if not loop.last }}
+                {%- endfor %}
             from fitted
             where section = 'centroid' and metric = 'scaled'
-        ),
-
-        long_values as (
-            {%- for feature in features %}
-            select
-                {{ id_column }},
-                '{{ feature }}' as feature,
-                cast({{ feature }} as double) as feature_value
-            from prepared
-            {%- if not loop.last %}
-            union all
-            {%- endif %}
-            {%- endfor %}
+            group by 1
         ),
 
         scaled as (
             select
-                long_values.{{ id_column }},
-                long_values.feature,
-                (long_values.feature_value - scaler.center) / scaler.scale as scaled_value
-            from long_values
-            inner join scaler on long_values.feature = scaler.feature
+                prepared.{{ id_column }},
+                {%- for feature in features %}
+                (prepared.{{ feature }} - scaler.{{ feature }}__center) / scaler.{{ feature }}__scale
+                    as {{ feature }}{{ "," if not loop.last }}
+                {%- endfor %}
+            from prepared
+            cross join scaler
         ),
 
         distances as (
             select
                 scaled.{{ id_column }},
                 centroids.segment_id,
-                sqrt(sum(
-                    (scaled.scaled_value - centroids.centroid_value)
-                    * (scaled.scaled_value - centroids.centroid_value)
-                )) as distance
+                sqrt(
+                    {%- for feature in features %}
+                    {{ "+ " if not loop.first }}coalesce(
+                        (scaled.{{ feature }} - centroids.{{ feature }}__centroid)
+                        * (scaled.{{ feature }} - centroids.{{ feature }}__centroid), 0)
+                    {%- endfor %}
+                ) as distance
             from scaled
-            inner join centroids on scaled.feature = centroids.feature
-            group by 1, 2
+            cross join centroids
         ),
 
         ranked as (
@@ -86,10 +85,9 @@
         nearest_two as (
             select
                 {{ id_column }},
-                cast(max(case when distance_rank = 1 then segment_id end) as integer) as segment_id,
+                max(case when distance_rank = 1 then segment_id end) as segment_id,
                 max(case when distance_rank = 1 then distance end) as distance_to_centroid,
-                cast(max(case when distance_rank = 2 then segment_id end) as integer)
-                    as second_segment_id,
+                max(case when distance_rank = 2 then segment_id end) as second_segment_id,
                 max(case when distance_rank = 2 then distance end)
                 - max(case when distance_rank = 1 then distance end) as margin_to_second
             from ranked

@@ -76,15 +76,16 @@
 {% endmacro %}
 
 
-{% macro extra_numeric_columns() %}
+{% macro raw_extra_numeric_columns() %}
     {#-
         Extra customer attributes beyond the contract whose every non-null value is a number:
-        they become features (see int_customer_features). Resolved at run time from the data.
+        they become features. Read from the raw input, for staging; later layers call
+        extra_numeric_columns(), which reads them off stg_customers.
     -#}
+    {%- set contract = raw_contract()['customers'] -%}
+    {%- set source_sql = raw_source('customers') -%}
     {%- set extras = [] -%}
     {%- if execute -%}
-        {%- set contract = raw_contract()['customers'] -%}
-        {%- set source_sql = raw_source('customers') -%}
         {%- set candidates = [] -%}
         {%- for column in raw_columns(source_sql) if column not in contract -%}
             {%- do candidates.append(column) -%}
@@ -111,6 +112,23 @@
 {% endmacro %}
 
 
+{% macro extra_numeric_columns() %}
+    {#- The extra numeric customer attributes, as staged in stg_customers. -#}
+    {%- set staged = ref('stg_customers') -%}
+    {%- set known = ['customer_id', 'signup_date', 'age', 'gender', 'city', 'membership_tier',
+                     'annual_income', 'has_email', 'invalid_attributes'] -%}
+    {%- set extras = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(staged) -%}
+            {%- if column.name | lower not in known -%}
+                {%- do extras.append(column.name | lower) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(extras) }}
+{% endmacro %}
+
+
 {% macro duckdb__find_raw_file(raw_dir, name) %}
     {%- set base = raw_dir.rstrip('/') ~ '/' ~ name -%}
     {%- set found = run_query(
@@ -130,7 +148,10 @@
     {%- if path.endswith('.parquet') -%}
         read_parquet({{ custseg.sql_string(path) }})
     {%- else -%}
-        read_csv({{ custseg.sql_string(path) }}, header = true, all_varchar = true)
+        read_csv(
+            {{ custseg.sql_string(path) }},
+            header = true, delim = ',', quote = '"', all_varchar = true, strict_mode = true
+        )
     {%- endif -%}
 {% endmacro %}
 

@@ -25,7 +25,8 @@ totals as (
         customer_id,
         count(case when status = 'completed' then 1 end) as frequency,
         count(case when status = 'returned' then 1 end) as returned_orders,
-        coalesce(sum(case when status = 'completed' then net_amount end), 0) as monetary,
+        cast(coalesce(sum(case when status = 'completed' then net_amount end), 0) as double)
+            as monetary,
         sum(case when status = 'completed' then discount_amount end) as completed_discount,
         sum(case when status = 'completed' then gross_amount end) as completed_gross,
         avg(case when status = 'completed' then quantity end) as avg_basket_quantity,
@@ -88,7 +89,7 @@ joined as (
         totals.avg_basket_quantity,
         case
             when totals.completed_gross > 0
-                then totals.completed_discount / totals.completed_gross
+                then cast(totals.completed_discount as double) / cast(totals.completed_gross as double)
         end as discount_share,
         case
             when totals.frequency + totals.returned_orders > 0

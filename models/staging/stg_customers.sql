@@ -2,7 +2,7 @@
     Accepted customers: one row per customer_id, typed and cleaned. email is PII and stops
     here; only has_email travels on.
 -#}
-{%- set extras = extra_numeric_columns() -%}
+{%- set extras = raw_extra_numeric_columns() -%}
 
 with
 

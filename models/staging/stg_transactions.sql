@@ -1,4 +1,8 @@
-{#- Accepted transactions: one row per transaction_id, typed and cleaned, with amounts. -#}
+{#-
+    Accepted transactions: one row per transaction_id, typed and cleaned, with amounts.
+    Amounts are decimals (4 places) so that sums over them are exact, and the same on every
+    run whatever order parallel aggregation adds them in.
+-#}
 
 with
 
@@ -14,9 +18,9 @@ select
     product_category,
     quantity,
     unit_price,
-    discount_amount,
+    {{ to_money('discount_amount') }} as discount_amount,
     channel,
     status,
-    quantity * unit_price as gross_amount,
-    quantity * unit_price - discount_amount as net_amount
+    {{ to_money('quantity * unit_price') }} as gross_amount,
+    {{ to_money('quantity * unit_price') }} - {{ to_money('discount_amount') }} as net_amount
 from validated

@@ -84,7 +84,9 @@ class SegmentationResult:
     notes: list[str] = field(default_factory=list)
 
 
-def usable_features(frame: pd.DataFrame, wanted: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+def usable_features(
+    frame: pd.DataFrame, wanted: tuple[str, ...]
+) -> tuple[list[str], dict[str, str]]:
     """Split the wanted features into usable ones and excluded ones with a reason.
 
     A feature is unusable when the table lacks it, it has no values, or it is constant:
@@ -228,6 +230,9 @@ def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> Segmentatio
     `frame` must be in a deterministic row order (the caller sorts by customer id): K-means
     results depend on it.
     """
+    if frame.empty:
+        raise ValueError("no customers to segment: every customer row was rejected or the "
+                         "input is empty (see data_quality_summary)")
     features, excluded = usable_features(frame, config.features)
     for name, reason in excluded.items():
         log.warning("segmentation feature %s left out: %s", name, reason)

@@ -4,7 +4,7 @@
     in invalid_attributes instead of rejecting the customer.
 -#}
 {%- set contract = raw_contract()['customers'] -%}
-{%- set extras = extra_numeric_columns() -%}
+{%- set extras = raw_extra_numeric_columns() -%}
 
 with
 

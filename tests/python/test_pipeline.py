@@ -1,0 +1,160 @@
+"""End-to-end: `dbt build` on the bundled sample, then checks on the values it produced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin
+
+from conftest import query, run_dbt
+from custseg.clustering import SegmentationConfig, apply_scaler, fit_segments, load_features
+from custseg.generate import generate
+
+SOURCES = ("customers", "transactions", "campaigns", "campaign_contacts")
+
+# Defects the generator plants in the sample; staging must quarantine each kind.
+PLANTED_REJECTS = {
+    "customers": {"missing_customer_id", "duplicate_customer_id"},
+    "transactions": {
+        "missing_transaction_id", "duplicate_transaction_id", "orphan_customer_id",
+        "invalid_quantity", "invalid_unit_price", "future_transaction_ts",
+        "invalid_transaction_ts", "invalid_status", "invalid_discount",
+    },
+    "campaigns": {"invalid_date_range"},
+    "campaign_contacts": {"orphan_customer_id", "orphan_campaign_id", "duplicate_contact"},
+}
+
+
+def frame(workdir: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+        return con.sql(sql).df()
+
+
+def test_every_raw_row_is_accepted_or_rejected_with_a_reason(sample_build):
+    for source in SOURCES:
+        (raw,), = query(sample_build, f"select count(*) from main_raw.raw_{source}")
+        (accepted,), = query(sample_build, f"select count(*) from stg_{source}")
+        reasons = dict(query(sample_build, "select reject_reason, count(*) from stg_rejects "
+                                           f"where source = '{source}' group by 1"))
+        assert raw == accepted + sum(reasons.values()), source
+        assert PLANTED_REJECTS[source] <= set(reasons), (source, reasons)
+        summary = dict(query(sample_build, "select coalesce(reason, 'accepted'), rows from "
+                                           f"data_quality_summary where source = '{source}'"))
+        assert summary == {"accepted": accepted, **reasons}
+    # rejected rows keep their raw values
+    (record,), = query(sample_build, "select raw_record from stg_rejects "
+                                     "where reject_reason = 'orphan_customer_id' limit 1")
+    assert '"transaction_id"' in record and '"customer_id"' in record
+
+
+def test_staging_cleans_casing_whitespace_and_categories(sample_build):
+    for model, column in [("stg_customers", "gender"), ("stg_customers", "membership_tier"),
+                          ("stg_transactions", "product_category"),
+                          ("stg_transactions", "status"), ("stg_transactions", "channel")]:
+        dirty = query(sample_build, f"select count(*) from {model} where {column} != "
+                                    f"lower(trim({column}))")
+        assert dirty == [(0,)], (model, column)
+    categories = {row[0] for row in query(sample_build, "select distinct product_category "
+                                                        "from stg_transactions")}
+    assert "unknown" in categories and len(categories) <= 9
+
+
+def test_features_bands_and_scores_are_complete(sample_build):
+    features = frame(sample_build, "select * from int_customer_features")
+    (customers,), = query(sample_build, "select count(*) from stg_customers")
+    assert len(features) == customers and features["customer_id"].is_unique
+    buyers = features[features["has_purchases"]]
+    assert buyers[["recency_score", "frequency_score", "monetary_score"]].notna().all().all()
+    assert set(buyers["frequency_score"]) == {1, 2, 3, 4, 5}
+    assert (features["age_band"] != "unknown").mean() > 0.9
+    assert "email" not in features.columns and "loyalty_points" in features.columns
+    # features are winsorized: nothing outside the bounds in the clustering input
+    bounds = frame(sample_build, "select * from int_feature_bounds").set_index("feature")
+    prepared = frame(sample_build, "select * from int_customer_features_prepared")
+    upper = bounds.loc["tenure_days", "upper_bound"]
+    assert prepared["tenure_days"].max() == upper < features["tenure_days"].max()
+
+
+def test_sql_assignment_equals_scikit_learn(sample_build):
+    """SQL scoring (assign_segment) gives every customer the segment scikit-learn gives it."""
+    with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
+        settings = dict(con.sql("select metric, text_value from segment_model "
+                                "where section = 'config'").fetchall())
+        features = tuple(settings["features"].split(","))
+        config = SegmentationConfig(
+            features=features, scaler=settings["scaler"], k_min=int(settings["k_min"]),
+            k_max=int(settings["k_max"]), random_state=int(settings["random_state"]),
+            n_init=int(settings["n_init"]),
+            silhouette_sample_size=int(settings["silhouette_sample_size"]))
+        prepared = load_features(con.table("int_customer_features_prepared"), features)
+        centroids = con.sql("select segment_id, feature, value from segment_model "
+                            "where section = 'centroid'").df().pivot(
+            index="segment_id", columns="feature", values="value")[list(features)]
+        sql = con.sql("select customer_id, segment_id, distance_to_centroid "
+                      "from dim_customer_segments order by customer_id").df()
+    refit = fit_segments(prepared, config)  # the dbt Python model's own call, run again
+    assert refit.chosen_k == int(settings["chosen_k"])
+    np.testing.assert_array_equal(refit.centroids, centroids.to_numpy())
+    assert (sql["customer_id"].to_numpy() == prepared["customer_id"].to_numpy()).all()
+    np.testing.assert_array_equal(sql["segment_id"].to_numpy(), refit.labels)
+    scaled = apply_scaler(prepared[list(features)].to_numpy(float), refit.center, refit.scale)
+    nearest = pairwise_distances_argmin(scaled, refit.centroids) + 1
+    np.testing.assert_array_equal(sql["segment_id"].to_numpy(), nearest)
+    distances = np.linalg.norm(scaled - refit.centroids[nearest - 1], axis=1)
+    np.testing.assert_allclose(sql["distance_to_centroid"].to_numpy(), distances, rtol=1e-9)
+
+
+def test_latent_behaviours_are_recovered(sample_build, tmp_path):
+    generate(tmp_path, n_customers=3000, n_transactions=60000, seed=42, fmt="csv")
+    truth = pd.read_csv(tmp_path / "latent_labels.csv", dtype={"customer_id": str})
+    segments = frame(sample_build, "select customer_id, segment_id from dim_customer_segments")
+    joined = truth.merge(segments, on="customer_id")
+    assert len(joined) == len(segments)
+    ari = adjusted_rand_score(joined["behaviour"], joined["segment_id"])
+    print(f"adjusted Rand index vs latent behaviours: {ari:.3f}")
+    assert ari > ARI_BAR
+
+
+ARI_BAR = 0.5
+
+
+def test_marts_add_up(sample_build):
+    profiles = frame(sample_build, "select * from segment_profiles")
+    (customers, revenue), = query(sample_build, "select count(*), sum(monetary) "
+                                                "from dim_customer_segments")
+    assert profiles["customers"].sum() == customers
+    assert profiles["customer_share"].sum() == pytest.approx(1)
+    assert profiles["revenue"].sum() == pytest.approx(revenue)
+    (completed,), = query(sample_build, "select sum(net_amount)::double from stg_transactions "
+                                        "where status = 'completed'")
+    assert revenue == pytest.approx(completed)
+    k = frame(sample_build, "select * from segment_k_selection order by k")
+    assert k["k"].tolist() == list(range(2, 9))
+    chosen = k.loc[k["is_chosen"], "k"].item()
+    assert chosen == k.loc[k["silhouette"].idxmax(), "k"] == len(profiles)
+    heat = frame(sample_build, "select * from segment_feature_profiles "
+                               "where feature = 'monetary'")
+    assert len(heat) == chosen and heat["mean_diff_sd"].abs().max() > 0.5
+
+
+def test_rebuild_gives_byte_identical_assignments(sample_build, build_project):
+    again = build_project("sample_again")
+    sql = "select customer_id, segment_id, distance_to_centroid, margin_to_second " \
+          "from dim_customer_segments order by customer_id"
+    assert query(sample_build, sql) == query(again, sql)
+    model = "select * from segment_model order by all"
+    assert query(sample_build, model) == query(again, model)
+
+
+def test_malformed_csv_input_fails_with_a_clear_error(tmp_path):
+    raw_dir = tmp_path / "input"
+    raw_dir.mkdir()
+    (raw_dir / "customers.csv").write_text(
+        "customer_id,age\nC1,30\nC2,40,unexpected,extra\nC3,50\n")
+    result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(raw_dir)}, check=False)
+    assert result.returncode != 0
+    assert "base_customers" in result.stdout and "customers.csv" in result.stdout
