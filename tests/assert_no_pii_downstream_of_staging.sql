@@ -11,5 +11,7 @@ where
     table_schema = '{{ target.schema }}'
     and lower(column_name) like '%email%'
     and lower(column_name) != 'has_email'
-    and (lower(table_name) like 'int\_%' escape '\' or lower(table_name) like 'dim\_%' escape '\'
-        or lower(table_name) like 'fct\_%' escape '\' or lower(table_name) like 'segment\_%' escape '\')
+    and (
+        lower(table_name) like 'int\_%' escape '\' or lower(table_name) like 'dim\_%' escape '\'
+        or lower(table_name) like 'fct\_%' escape '\' or lower(table_name) like 'segment\_%' escape '\'
+    )

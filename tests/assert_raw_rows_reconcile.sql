@@ -9,25 +9,25 @@ with
 
 raw_counts as (
     {%- for source in sources %}
-    select
-        '{{ source }}' as source,
-        count(*) as raw_rows
-    from {{ raw_source(source) }} as raw_{{ source }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ source }}' as source,
+            count(*) as raw_rows
+        from {{ raw_source(source) }} as raw_{{ source }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
 accepted_counts as (
     {%- for source in sources %}
-    select
-        '{{ source }}' as source,
-        count(*) as accepted_rows
-    from {{ ref('stg_' ~ source) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ source }}' as source,
+            count(*) as accepted_rows
+        from {{ ref('stg_' ~ source) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

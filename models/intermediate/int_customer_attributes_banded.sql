@@ -25,7 +25,7 @@ banded as (
         customers.city,
         customers.membership_tier,
         {%- for column in extras %}
-        customers.{{ column }},
+            customers.{{ column }},
         {%- endfor %}
         customers.has_email
     from customers

@@ -33,7 +33,7 @@ joined as (
         attributes.city,
         attributes.membership_tier,
         {%- for column in extras %}
-        attributes.{{ column }},
+            attributes.{{ column }},
         {%- endfor %}
         attributes.has_email,
         coalesce(purchases.frequency > 0, false) as has_purchases,

@@ -15,34 +15,35 @@ features as (
 
 statistics as (
     select
-        {%- for feature in features %}
-        count({{ feature }}) as {{ feature }}__non_null,
-        {{ percentile(feature, lower_fraction) }} as {{ feature }}__lower,
-        {{ percentile(feature, 0.5) }} as {{ feature }}__median,
-        {{ percentile(feature, upper_fraction) }} as {{ feature }}__upper{{ "," if not loop.last }}
-        {%- endfor %}
+    {% for feature in features -%}
+            count({{ feature }}) as {{ feature }}__non_null,
+            {{ percentile(feature, lower_fraction) }} as {{ feature }}__lower,
+            {{ percentile(feature, 0.5) }} as {{ feature }}__median,
+            {{ percentile(feature, upper_fraction) }} as {{ feature }}__upper
+            {{- "," if not loop.last }}
+    {% endfor %}
     from features
 ),
 
 long_form as (
     {%- for feature in features %}
-    select
-        '{{ feature }}' as feature,
-        {{ feature }}__non_null as non_null_rows,
-        cast({{ feature }}__lower as double) as lower_bound,
-        cast({{ feature }}__upper as double) as upper_bound,
-        {%- if feature in var('impute_with_upper_bound') %}
-        'upper_bound' as impute_strategy,
-        cast({{ feature }}__upper as double) as impute_value,
-        {%- else %}
-        'median' as impute_strategy,
-        cast({{ feature }}__median as double) as impute_value,
+        select
+            '{{ feature }}' as feature,
+            {{ feature }}__non_null as non_null_rows,
+            cast({{ feature }}__lower as double) as lower_bound,
+            cast({{ feature }}__upper as double) as upper_bound,
+            {%- if feature in var('impute_with_upper_bound') %}
+                'upper_bound' as impute_strategy,
+                cast({{ feature }}__upper as double) as impute_value,
+            {%- else %}
+                'median' as impute_strategy,
+                cast({{ feature }}__median as double) as impute_value,
+            {%- endif %}
+            {{ "'log1p'" if feature in var('log_transform_features') else "'none'" }} as transform
+        from statistics
+        {%- if not loop.last %}
+            union all
         {%- endif %}
-        {{ "'log1p'" if feature in var('log_transform_features') else "'none'" }} as transform
-    from statistics
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
     {%- endfor %}
 )
 

@@ -54,7 +54,7 @@ preferred_channel as (
     select
         customer_id,
         channel as preferred_channel,
-        row_number() over (partition by customer_id order by orders desc, channel) as channel_rank
+        row_number() over (partition by customer_id order by orders desc, channel asc) as channel_rank
     from channel_counts
 ),
 
@@ -73,7 +73,7 @@ preferred_category as (
         customer_id,
         product_category as preferred_category,
         row_number() over (
-            partition by customer_id order by orders desc, product_category
+            partition by customer_id order by orders desc, product_category asc
         ) as category_rank
     from category_counts
 ),
@@ -105,10 +105,10 @@ joined as (
     cross join as_of
     left join preferred_channel
         on totals.customer_id = preferred_channel.customer_id
-        and preferred_channel.channel_rank = 1
+            and preferred_channel.channel_rank = 1
     left join preferred_category
         on totals.customer_id = preferred_category.customer_id
-        and preferred_category.category_rank = 1
+            and preferred_category.category_rank = 1
 )
 
 select * from joined

@@ -26,15 +26,15 @@ clustering_features as (
 
 long_values as (
     {%- for feature in features %}
-    select
-        segments.segment_id,
-        '{{ feature }}' as feature,
-        cast(features.{{ feature }} as double) as feature_value
-    from features
-    inner join segments on features.customer_id = segments.customer_id
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            segments.segment_id,
+            '{{ feature }}' as feature,
+            cast(features.{{ feature }} as double) as feature_value
+        from features
+        inner join segments on features.customer_id = segments.customer_id
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

@@ -4,22 +4,22 @@ with
 
 {% set sources = ['customers', 'transactions', 'campaigns', 'campaign_contacts'] -%}
 {% for source in sources -%}
-{{ source }}_outcomes as (
-    select
-        '{{ source }}' as source,
-        reject_reason as reason,
-        count(*) as row_count
-    from {{ ref('base_' ~ source) }}
-    group by 1, 2
-),
+    {{ source }}_outcomes as (
+        select
+            '{{ source }}' as source,
+            reject_reason as reason,
+            count(*) as row_count
+        from {{ ref('base_' ~ source) }}
+        group by 1, 2
+    ),
 
 {% endfor -%}
 unioned as (
     {%- for source in sources %}
-    select * from {{ source }}_outcomes
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from {{ source }}_outcomes
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

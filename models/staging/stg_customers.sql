@@ -20,7 +20,7 @@ select
     membership_tier,
     annual_income,
     {%- for column in extras %}
-    {{ column }},
+        {{ column }},
     {%- endfor %}
     email is not null and trim(email) != '' as has_email,
     invalid_attributes

@@ -4,22 +4,22 @@ with
 
 {% set sources = ['customers', 'transactions', 'campaigns', 'campaign_contacts'] -%}
 {% for source in sources -%}
-{{ source }}_rejects as (
-    select
-        '{{ source }}' as source,
-        reject_reason,
-        raw_record
-    from {{ ref('base_' ~ source) }}
-    where reject_reason is not null
-),
+    {{ source }}_rejects as (
+        select
+            '{{ source }}' as source,
+            reject_reason,
+            raw_record
+        from {{ ref('base_' ~ source) }}
+        where reject_reason is not null
+    ),
 
 {% endfor -%}
 unioned as (
     {%- for source in sources %}
-    select * from {{ source }}_rejects
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from {{ source }}_rejects
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

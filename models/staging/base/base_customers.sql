@@ -5,6 +5,10 @@
 -#}
 {%- set contract = raw_contract()['customers'] -%}
 {%- set extras = raw_extra_numeric_columns() -%}
+{%- set non_null_terms = [] -%}
+{%- for column in contract -%}
+    {%- do non_null_terms.append('(case when ' ~ column ~ ' is not null then 1 else 0 end)') -%}
+{%- endfor -%}
 
 with
 
@@ -25,12 +29,9 @@ typed as (
         nullif(lower(trim(membership_tier)), '') as membership_tier,
         try_cast(trim(annual_income) as double) as income_number,
         {%- for column in extras %}
-        try_cast(cast({{ column }} as varchar) as double) as {{ column }},
+            try_cast(cast({{ column }} as varchar) as double) as {{ column }},
         {%- endfor %}
-        {%- for column in contract %}
-        {{ "+ " if not loop.first }}(case when {{ column }} is not null then 1 else 0 end)
-        {%- endfor %}
-        as non_null_values
+        {{ non_null_terms | join(' + ') }} as non_null_values
     from source
 ),
 
@@ -41,11 +42,17 @@ cleaned as (
         case when income_number >= 0 then income_number end as annual_income,
         nullif(concat_ws(
             ',',
-            case when raw_age is not null and not coalesce(age_number between 16 and 110, false)
-                then 'age' end,
-            case when raw_annual_income is not null and not coalesce(income_number >= 0, false)
-                then 'annual_income' end,
-            case when raw_signup_date is not null and signup_date is null then 'signup_date' end
+            case
+                when raw_age is not null and not coalesce(age_number between 16 and 110, false)
+                    then 'age'
+            end,
+            case
+                when raw_annual_income is not null and not coalesce(income_number >= 0, false)
+                    then 'annual_income'
+            end,
+            case
+                when raw_signup_date is not null and signup_date is null then 'signup_date'
+            end
         ), '') as invalid_attributes
     from typed
 ),
@@ -84,7 +91,7 @@ select
     annual_income,
     raw_email as email,
     {%- for column in extras %}
-    {{ column }},
+        {{ column }},
     {%- endfor %}
     invalid_attributes,
     reject_reason,

@@ -48,10 +48,10 @@ checked as (
             when typed.raw_unit_price is not null and not coalesce(typed.unit_price > 0, false)
                 then 'invalid_unit_price'
             when typed.raw_discount_amount is not null and not coalesce(
-                typed.discount_amount between 0 and coalesce(typed.quantity, 1) * typed.unit_price,
-                typed.discount_amount >= 0,
-                false
-            )
+                    typed.discount_amount between 0 and coalesce(typed.quantity, 1) * typed.unit_price,
+                    typed.discount_amount >= 0,
+                    false
+                )
                 then 'invalid_discount'
             when typed.status not in ('completed', 'returned', 'cancelled') then 'invalid_status'
             when customers.customer_id is null then 'orphan_customer_id'
