@@ -108,6 +108,12 @@ def test_sql_assignment_equals_scikit_learn(sample_build):
     np.testing.assert_allclose(sql["distance_to_centroid"].to_numpy(), distances, rtol=1e-9)
 
 
+# Measured 0.78 (K = 6 by silhouette: the five behaviours plus a small high-returns group).
+# Chance is 0; the same K-means without scaling measured 0.25-0.32, and without winsorizing and
+# log1p 0.74. 0.65 leaves room for another sensible K while catching a broken pipeline.
+ARI_BAR = 0.65
+
+
 def test_latent_behaviours_are_recovered(sample_build, tmp_path):
     generate(tmp_path, n_customers=3000, n_transactions=60000, seed=42, fmt="csv")
     truth = pd.read_csv(tmp_path / "latent_labels.csv", dtype={"customer_id": str})
@@ -118,8 +124,6 @@ def test_latent_behaviours_are_recovered(sample_build, tmp_path):
     print(f"adjusted Rand index vs latent behaviours: {ari:.3f}")
     assert ari > ARI_BAR
 
-
-ARI_BAR = 0.5
 
 
 def test_marts_add_up(sample_build):
