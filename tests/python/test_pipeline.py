@@ -162,3 +162,16 @@ def test_malformed_csv_input_fails_with_a_clear_error(tmp_path):
     result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(raw_dir)}, check=False)
     assert result.returncode != 0
     assert "base_customers" in result.stdout and "customers.csv" in result.stdout
+
+
+def test_scoring_analysis_compiles_and_agrees_with_the_mart(sample_build):
+    run_dbt(["compile", "--select", "borderline_customers"], sample_build)
+    compiled = next((sample_build / "target").rglob("borderline_customers.sql")).read_text()
+    rows = query(sample_build, compiled)
+    assert len(rows) == 20
+    ids = ", ".join(f"'{row[0]}'" for row in rows)
+    mart = query(sample_build, "select customer_id, segment_id, second_segment_id, "
+                               "distance_to_centroid, margin_to_second from "
+                               f"dim_customer_segments where customer_id in ({ids})")
+    assert sorted(rows) == sorted(mart)
+    assert [row[4] for row in rows] == sorted(row[4] for row in rows)
