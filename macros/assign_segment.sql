@@ -42,7 +42,7 @@
                 {%- endfor %}
             from fitted
             where section = 'centroid' and metric = 'scaled'
-            group by 1
+            group by cast(segment_id as integer)
         ),
 
         scaled as (
@@ -92,7 +92,7 @@
                 - max(case when distance_rank = 1 then distance end) as margin_to_second
             from ranked
             where distance_rank <= 2
-            group by 1
+            group by {{ id_column }}
         )
 
         select * from nearest_two
