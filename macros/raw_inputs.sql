@@ -24,6 +24,24 @@
 {% endmacro %}
 
 
+{% macro derived_column_names() %}
+    {#- Names the models derive from the inputs; an extra input column may not take one. -#}
+    {%- set names = [
+        'raw_record', 'reject_reason', 'invalid_attributes', 'has_email', 'non_null_values',
+        'id_occurrence', 'age_number', 'income_number', 'tenure_days', 'age_band', 'income_band',
+        'has_purchases', 'first_purchase_at', 'last_purchase_at', 'recency_days', 'frequency',
+        'returned_orders', 'monetary', 'avg_order_value', 'avg_basket_quantity',
+        'discount_share', 'return_rate', 'category_diversity', 'preferred_channel',
+        'preferred_category', 'recency_score', 'frequency_score', 'monetary_score', 'rfm_score',
+        'segment_id', 'distance_to_centroid', 'second_segment_id', 'margin_to_second',
+    ] -%}
+    {%- for column in raw_contract()['customers'] -%}
+        {%- do names.append('raw_' ~ column) -%}  {#- staging keeps raw values as raw_<column> -#}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
 {% macro raw_source(name) %}
     {%- set contract = raw_contract()[name] -%}
     {%- set raw_dir = var('raw_data_dir', none) -%}
@@ -54,7 +72,9 @@
             {%- do selects.append('cast(' ~ present.get(column, 'null') ~ ' as varchar) as ' ~ column) -%}
         {%- endfor -%}
         {%- for column, original in present.items() if column not in contract -%}
-            {%- do selects.append(original ~ ' as ' ~ column) -%}
+            {#- An extra column named like a column the project derives gets an _input suffix. -#}
+            {%- set alias = column ~ '_input' if column in derived_column_names() else column -%}
+            {%- do selects.append(original ~ ' as ' ~ alias) -%}
         {%- endfor -%}
         (select {{ selects | join(', ') }} from {{ from_sql }})
     {%- endif -%}

@@ -3,7 +3,7 @@
     data_quality_summary accounts for exactly the raw rows. Raw rows are counted straight from
     the input (seed or file), independently of the staging models.
 -#}
-{%- set sources = ['customers', 'transactions', 'campaigns', 'campaign_contacts'] -%}
+{%- set sources = raw_contract().keys() | list -%}
 
 with
 

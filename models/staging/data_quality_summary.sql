@@ -2,7 +2,7 @@
 
 with
 
-{% set sources = ['customers', 'transactions', 'campaigns', 'campaign_contacts'] -%}
+{% set sources = raw_contract().keys() | list -%}
 {% for source in sources -%}
     {{ source }}_outcomes as (
         select

@@ -31,6 +31,8 @@ def write_mall_customers(directory: Path) -> pd.DataFrame:
                 "age": int(rng.integers(18, 70)),
                 "annual_income": round(float(rng.normal(income, 5_000)), 2),
                 "Spending Score": round(float(np.clip(rng.normal(score, 6), 1, 100)), 1),
+                # named like a derived feature: arrives as frequency_input
+                "Frequency": int(rng.integers(0, 30)),
                 "group": group,
             })
     frame = pd.DataFrame(rows)
@@ -60,9 +62,12 @@ def test_customers_only_input_segments_on_chosen_extra_attributes(build_project,
     # absent inputs read as empty, not as failures
     for model in ("stg_transactions", "stg_campaigns", "stg_campaign_contacts"):
         assert query(built, f"select count(*) from {model}") == [(0,)]
-    # the extra column flows into the feature profiles with its normalised name
+    # extra columns flow into the feature profiles under their normalised names
     assert query(built, "select count(*) from segment_feature_profiles "
                         "where feature = 'spending_score' and is_clustering_feature") == [(5,)]
+    assert query(built, "select count(*) from segment_feature_profiles "
+                        "where feature = 'frequency_input' and not is_clustering_feature") == [(5,)]
+    assert query(built, "select max(frequency) from int_customer_features") == [(0,)]
 
 
 def test_unusable_default_features_warn_and_the_build_still_succeeds(tmp_path, mall_dir):
