@@ -173,3 +173,29 @@ def test_wholesale_customers_recover_the_channel_split(tmp_path):
     assert adjusted_rand_score(channel, segment) > 0.4
     agreement = max(np.mean(channel == segment), np.mean(channel == 3 - segment))
     assert agreement > 0.8
+
+
+def test_transactions_with_only_the_required_columns(tmp_path, mall_dir):
+    """Optional transaction columns may be absent: features needing them drop out, warned."""
+    raw_dir, truth = mall_dir
+    own_dir = tmp_path / "input"
+    own_dir.mkdir()
+    (own_dir / "customers.csv").write_bytes((raw_dir / "customers.csv").read_bytes())
+    rng = np.random.default_rng(3)
+    customers = truth["customer_id"].to_numpy()
+    pd.DataFrame({
+        "transaction_id": [f"T{i:05d}" for i in range(4000)],
+        "customer_id": rng.choice(customers, 4000),
+        "transaction_ts": pd.Timestamp("2025-01-01")
+        + pd.to_timedelta(rng.integers(0, 365 * 24, 4000), unit="h"),
+    }).to_csv(own_dir / "transactions.csv", index=False)
+    result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(own_dir)})
+    assert "segmentation_features_all_usable" in result.stdout
+    status = dict(query(tmp_path, "select feature, text_value from segment_model "
+                                  "where section = 'feature'"))
+    assert status["recency_days"] == status["frequency"] == "used"
+    assert status["monetary"] == "excluded: constant"  # no prices: revenue is 0 for all
+    assert status["discount_share"] == "excluded: all_null"
+    (accepted,), = query(tmp_path, "select count(*) from stg_transactions "
+                                   "where status = 'completed' and quantity = 1")
+    assert accepted == 4000

@@ -29,6 +29,7 @@ typed as (
         nullif(lower(trim(membership_tier)), '') as membership_tier,
         try_cast(trim(annual_income) as double) as income_number,
         {%- for column in extras %}
+            cast({{ column }} as varchar) as raw_{{ column }},
             try_cast(cast({{ column }} as varchar) as double) as {{ column }},
         {%- endfor %}
         {{ non_null_terms | join(' + ') }} as non_null_values
@@ -95,5 +96,5 @@ select
     {%- endfor %}
     invalid_attributes,
     reject_reason,
-    case when reject_reason is not null then {{ columns_to_json(contract, prefix='raw_') }} end as raw_record
+    case when reject_reason is not null then {{ columns_to_json(contract + extras, prefix='raw_') }} end as raw_record
 from validated
