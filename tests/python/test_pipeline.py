@@ -11,7 +11,13 @@ import pytest
 from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin
 
 from conftest import query, run_dbt
-from custseg.clustering import SegmentationConfig, apply_scaler, fit_segments, load_features
+from custseg.clustering import (
+    SegmentationConfig,
+    apply_scaler,
+    elbow_k,
+    fit_segments,
+    load_features,
+)
 from custseg.generate import generate
 
 SOURCES = ("customers", "transactions", "campaigns", "campaign_contacts")
@@ -175,3 +181,27 @@ def test_scoring_analysis_compiles_and_agrees_with_the_mart(sample_build):
                                f"dim_customer_segments where customer_id in ({ids})")
     assert sorted(rows) == sorted(mart)
     assert [row[4] for row in rows] == sorted(row[4] for row in rows)
+
+
+def test_configuration_vars_change_the_fit(build_project):
+    built = build_project("configured", {
+        "k_selection": "elbow", "scaler": "robust", "as_of_date": "2026-06-30",
+        "segmentation_features": ["recency_days", "frequency", "monetary", "loyalty_points"],
+    })
+    k = frame(built, "select * from segment_k_selection order by k")
+    assert k.loc[k["is_chosen"], "k"].item() == elbow_k(k)
+    settings = dict(query(built, "select metric, text_value from segment_model "
+                                 "where section = 'config'"))
+    assert settings["scaler"] == "robust" and settings["k_selection"] == "elbow"
+    assert settings["features"] == "recency_days,frequency,monetary,loyalty_points"
+    # recency and purchases are counted as of the configured date
+    assert query(built, "select max(last_purchase_at) <= timestamp '2026-06-30 23:59:59', "
+                        "min(recency_days) >= 0 from dim_customer_segments") == [(True, True)]
+    centroids = query(built, "select count(distinct feature) from segment_centroids")
+    assert centroids == [(4,)]
+
+
+def test_fixed_number_of_segments(build_project):
+    built = build_project("fixed_k", {"n_segments": 4})
+    assert query(built, "select k, is_chosen from segment_k_selection") == [(4, True)]
+    assert query(built, "select count(*) from segment_profiles") == [(4,)]
