@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -81,7 +81,6 @@ class SegmentationResult:
     labels: np.ndarray  # segment ids (1-based) of the fitted rows, in input order
     n_rows: int
     n_fit_rows: int
-    notes: list[str] = field(default_factory=list)
 
 
 def usable_features(
