@@ -18,7 +18,7 @@
         ),
 
         fitted as (
-            select * from {{ ref('segment_model') }}
+            select * from {{ ref('int_segment_fit') }}
         ),
 
         scaler as (

@@ -1,12 +1,20 @@
-"""Fit the K-means segmentation; the logic lives in custseg.clustering (unit-tested there)."""
+"""Fit the K-means segmentation and append it to the run history (logic: custseg.run)."""
 
 import json
+from datetime import UTC, datetime
 
-from custseg.clustering import SegmentationConfig, fit_segments, load_features, model_table
+from custseg.clustering import SegmentationConfig, load_features
+from custseg.run import RunContext, dbt_invocation_id, fit_run, input_rows, next_run_number
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental")
     config = SegmentationConfig.from_mapping(json.loads(dbt.config.get("segmentation")))
+    history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
+    bounds = dbt.ref("int_feature_bounds").query("b", "select feature, transform from b")
+    context = RunContext(
+        run_number=next_run_number(history), run_id=dbt_invocation_id(),
+        fitted_at=datetime.now(UTC).replace(tzinfo=None),
+        input_rows=input_rows(dbt.ref("data_quality_summary").df()))
     features = load_features(dbt.ref("int_customer_features_prepared"), config.features)
-    return model_table(fit_segments(features, config))
+    return fit_run(features, config, dict(bounds.fetchall()), history, context)

@@ -1,8 +1,8 @@
 """Fit K-means segments on prepared customer features.
 
-Everything here is pure: arrays and frames in, results out. The dbt Python model
-`segment_model` only loads the prepared feature matrix, calls `fit_segments` and returns
-`model_table(...)`; the SQL macro `assign_segment` then scores customers from that table.
+Everything here is pure: arrays and frames in, results out. `custseg.run` puts a fit together
+with stable ids (`custseg.lifecycle`) and rules (`custseg.explain`) into one run of the
+segment_model history table; the SQL macro `assign_segment` then scores customers from it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class SegmentationConfig:
     n_init: int = 10
     fit_sample_size: int = 200_000
     silhouette_sample_size: int = 5_000
+    match_max_distance: float = 1.0
+    rules_max_depth: int = 4
 
     def __post_init__(self) -> None:
         if not self.features:
@@ -49,6 +51,8 @@ class SegmentationConfig:
             raise ValueError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
         if self.n_segments is not None and self.n_segments < 1:
             raise ValueError(f"n_segments must be at least 1, got {self.n_segments}")
+        if self.rules_max_depth < 1:
+            raise ValueError(f"rules_max_depth must be at least 1, got {self.rules_max_depth}")
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> SegmentationConfig:
@@ -60,9 +64,11 @@ class SegmentationConfig:
         values = {key: value for key, value in settings.items() if value is not None}
         values["features"] = tuple(values.get("features", ()))
         for key in ("k_min", "k_max", "n_segments", "random_state", "n_init",
-                    "fit_sample_size", "silhouette_sample_size"):
+                    "fit_sample_size", "silhouette_sample_size", "rules_max_depth"):
             if key in values:
                 values[key] = int(values[key])
+        if "match_max_distance" in values:
+            values["match_max_distance"] = float(values["match_max_distance"])
         return cls(**values)
 
 
@@ -75,10 +81,11 @@ class SegmentationResult:
     excluded: dict[str, str]
     center: np.ndarray
     scale: np.ndarray
-    centroids: np.ndarray  # scaled units, row i is segment i + 1
+    centroids: np.ndarray  # scaled units, in descending segment size
     k_metrics: pd.DataFrame
     chosen_k: int
-    labels: np.ndarray  # segment ids (1-based) of the fitted rows, in input order
+    matrix: np.ndarray  # prepared features of the fit sample (unscaled), in input order
+    labels: np.ndarray  # 1-based centroid row of each fit-sample row
     n_rows: int
     n_fit_rows: int
 
@@ -251,49 +258,5 @@ def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> Segmentatio
     centroids, labels = order_segments(fitted.cluster_centers_, fitted.labels_)
     return SegmentationResult(
         config=config, features=features, excluded=excluded, center=center, scale=scale,
-        centroids=centroids, k_metrics=metrics, chosen_k=chosen, labels=labels,
+        centroids=centroids, k_metrics=metrics, chosen_k=chosen, matrix=matrix, labels=labels,
         n_rows=len(frame), n_fit_rows=len(matrix))
-
-
-def model_table(result: SegmentationResult) -> pd.DataFrame:
-    """The fit as one long table (section, k, segment_id, feature, metric, value, text_value).
-
-    Sections: config, feature (status used/excluded), scaler (center, scale per feature),
-    centroid (scaled value per segment and feature), k_selection (metrics per K).
-    """
-    rows: list[dict[str, Any]] = []
-
-    def add(section: str, **values: Any) -> None:
-        rows.append({"section": section, **values})
-
-    config = result.config
-    settings = {
-        "scaler": config.scaler, "k_min": config.k_min, "k_max": config.k_max,
-        "k_selection": "fixed" if config.n_segments is not None else config.k_selection,
-        "random_state": config.random_state, "n_init": config.n_init,
-        "fit_sample_size": config.fit_sample_size,
-        "silhouette_sample_size": config.silhouette_sample_size,
-        "chosen_k": result.chosen_k, "input_rows": result.n_rows,
-        "fit_rows": result.n_fit_rows, "features": ",".join(result.features),
-    }
-    for key, value in settings.items():
-        add("config", metric=key, text_value=str(value))
-    for name in config.features:
-        add("feature", feature=name, metric="status",
-            text_value="used" if name in result.features else f"excluded: {result.excluded[name]}")
-    for i, name in enumerate(result.features):
-        add("scaler", feature=name, metric="center", value=float(result.center[i]))
-        add("scaler", feature=name, metric="scale", value=float(result.scale[i]))
-        for segment in range(len(result.centroids)):
-            add("centroid", segment_id=segment + 1, feature=name, metric="scaled",
-                value=float(result.centroids[segment, i]))
-    for record in result.k_metrics.to_dict("records"):
-        k = int(record.pop("k"))
-        for metric, value in record.items():
-            add("k_selection", k=k, metric=metric, value=float(value))
-        add("k_selection", k=k, metric="is_chosen", value=float(k == result.chosen_k))
-    table = pd.DataFrame(rows, columns=["section", "k", "segment_id", "feature", "metric",
-                                        "value", "text_value"])
-    return table.astype({"k": "Int64", "segment_id": "Int64", "value": "float64",
-                         "section": "string", "feature": "string", "metric": "string",
-                         "text_value": "string"})

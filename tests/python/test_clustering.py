@@ -11,7 +11,6 @@ from custseg.clustering import (
     elbow_k,
     fit_scaler,
     fit_segments,
-    model_table,
     order_segments,
     sample_indices,
     usable_features,
@@ -106,7 +105,7 @@ def test_fit_is_deterministic_and_independent_of_extra_columns():
     second = fit_segments(blobs().drop(columns=["empty", "flat"]), config())
     assert np.array_equal(first.labels, second.labels)
     assert np.array_equal(first.centroids, second.centroids)
-    assert model_table(first).equals(model_table(second))
+    np.testing.assert_array_equal(first.matrix, second.matrix)
 
 
 def test_sample_is_reproducible_and_bounded():
@@ -120,17 +119,3 @@ def test_sample_is_reproducible_and_bounded():
 def test_nothing_usable_is_a_clear_error():
     with pytest.raises(ValueError, match="none of the segmentation features is usable"):
         fit_segments(blobs(), config(features=("empty", "flat")))
-
-
-def test_model_table_holds_what_scoring_needs():
-    result = fit_segments(blobs(), config())
-    table = model_table(result)
-    centroids = table[table.section == "centroid"]
-    assert len(centroids) == 3 * 2
-    scaler = table[table.section == "scaler"].pivot(index="feature", columns="metric",
-                                                   values="value")
-    np.testing.assert_allclose(scaler.loc[["x", "y"], "center"], result.center)
-    chosen = table[(table.section == "k_selection") & (table.metric == "is_chosen")]
-    assert chosen.loc[chosen.value == 1, "k"].tolist() == [3]
-    status = table[table.section == "feature"].set_index("feature")["text_value"]
-    assert status.to_dict() == {"x": "used", "y": "used"}

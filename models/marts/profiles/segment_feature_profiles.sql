@@ -16,7 +16,7 @@ segments as (
 ),
 
 fitted as (
-    select * from {{ ref('segment_model') }}
+    select * from {{ ref('int_segment_fit') }}
 ),
 
 clustering_features as (

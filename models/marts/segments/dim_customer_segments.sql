@@ -1,6 +1,7 @@
 {#-
-    One row per customer: the segment assign_segment puts it in (nearest stored centroid),
-    how close it is, and the features and bands people filter and join on.
+    One row per customer: the segment assign_segment puts it in (nearest stored centroid) and
+    its name, how close it is, the classic RFM segment beside it, and the features and bands
+    people filter and join on.
 -#}
 
 with
@@ -13,10 +14,19 @@ assignments as (
     select * from {{ assign_segment(ref('int_customer_features')) }}
 ),
 
+segments as (
+    select * from {{ ref('dim_segments') }}
+),
+
+rfm_segments as (
+    select * from {{ ref('rfm_segments') }}
+),
+
 joined as (
     select
         features.customer_id,
         assignments.segment_id,
+        segments.segment_name,
         assignments.distance_to_centroid,
         assignments.second_segment_id,
         assignments.margin_to_second,
@@ -36,6 +46,7 @@ joined as (
         features.frequency_score,
         features.monetary_score,
         features.rfm_score,
+        coalesce(rfm_segments.rfm_segment, 'No purchases') as rfm_segment,
         features.age,
         features.age_band,
         features.annual_income,
@@ -48,6 +59,11 @@ joined as (
         features.last_purchase_at
     from features
     inner join assignments on features.customer_id = assignments.customer_id
+    inner join segments on assignments.segment_id = segments.segment_id
+    left join rfm_segments
+        on
+            features.recency_score = rfm_segments.recency_score
+            and features.frequency_score = rfm_segments.frequency_score
 )
 
 select * from joined

@@ -3,7 +3,7 @@
 with
 
 fitted as (
-    select * from {{ ref('segment_model') }}
+    select * from {{ ref('int_segment_fit') }}
 ),
 
 pivoted as (

@@ -1,0 +1,132 @@
+{#-
+    One row per segment of the latest fit: a readable name and a one-line description made
+    from the segment's most distinctive features (its scaled centroid: how many standard
+    deviations - IQRs with the robust scaler - it sits from the average customer), worded by
+    the segment_feature_wording seed. segment_name_overrides (keyed by stable segment id)
+    replaces generated names, so a name marketing chose survives retrains.
+-#}
+
+with
+
+fit as (
+    select * from {{ ref('int_segment_fit') }}
+),
+
+wording as (
+    select * from {{ ref('segment_feature_wording') }}
+),
+
+overrides as (
+    select * from {{ ref('segment_name_overrides') }}
+),
+
+scaler_unit as (
+    select case when max(text_value) = 'robust' then 'IQR' else 'SD' end as unit
+    from fit
+    where section = 'config' and metric = 'scaler'
+),
+
+centroids as (
+    select
+        cast(segment_id as integer) as segment_id,
+        feature,
+        value as scaled_value
+    from fit
+    where section = 'centroid' and metric = 'scaled'
+),
+
+ranked as (
+    select
+        centroids.segment_id,
+        centroids.feature,
+        centroids.scaled_value,
+        case
+            when centroids.scaled_value > 0
+                then coalesce(wording.high_label, 'high ' || centroids.feature)
+            else coalesce(wording.low_label, 'low ' || centroids.feature)
+        end as label,
+        row_number() over (
+            partition by centroids.segment_id
+            order by abs(centroids.scaled_value) desc, centroids.feature
+        ) as trait_rank
+    from centroids
+    left join wording on centroids.feature = wording.feature
+),
+
+traits as (
+    select
+        ranked.segment_id,
+        ranked.trait_rank,
+        ranked.label,
+        ranked.feature
+        || case when ranked.scaled_value > 0 then ' +' else ' ' end
+        || cast(round(ranked.scaled_value, 1) as {{ dbt.type_string() }})
+        || ' ' || scaler_unit.unit as trait
+    from ranked
+    cross join scaler_unit
+    where ranked.trait_rank <= 3 and abs(ranked.scaled_value) >= 0.5
+),
+
+pivoted as (
+    select
+        segments.segment_id,
+        max(case when traits.trait_rank = 1 then traits.label end) as label_1,
+        max(case when traits.trait_rank = 2 then traits.label end) as label_2,
+        max(case when traits.trait_rank = 3 then traits.label end) as label_3,
+        max(case when traits.trait_rank = 1 then traits.label || ' (' || traits.trait || ')' end)
+            as trait_1,
+        max(case when traits.trait_rank = 2 then traits.label || ' (' || traits.trait || ')' end)
+            as trait_2,
+        max(case when traits.trait_rank = 3 then traits.label || ' (' || traits.trait || ')' end)
+            as trait_3
+    from (select distinct segment_id from centroids) as segments
+    left join traits on segments.segment_id = traits.segment_id
+    group by segments.segment_id
+),
+
+generated as (
+    select
+        segment_id,
+        case
+            when label_1 is null then 'Average profile'
+            else upper(substr(concat_ws(' · ', label_1, label_2, label_3), 1, 1))
+                || substr(concat_ws(' · ', label_1, label_2, label_3), 2)
+        end as base_name,
+        case
+            when label_1 is null
+                then 'Close to the average customer on every clustering feature.'
+            else 'Compared with the average customer: '
+                || concat_ws(', ', trait_1, trait_2, trait_3) || '.'
+        end as generated_description,
+        concat_ws('; ', trait_1, trait_2, trait_3) as traits
+    from pivoted
+),
+
+deduplicated as (
+    select
+        segment_id,
+        case
+            when count(*) over (partition by base_name) > 1
+                then base_name || ' (segment ' || cast(segment_id as {{ dbt.type_string() }}) || ')'
+            else base_name
+        end as generated_name,
+        generated_description,
+        traits
+    from generated
+),
+
+named as (
+    select
+        deduplicated.segment_id,
+        coalesce(overrides.segment_name, deduplicated.generated_name) as segment_name,
+        coalesce(overrides.segment_description, deduplicated.generated_description)
+            as segment_description,
+        case when overrides.segment_name is null then 'generated' else 'override' end
+            as name_source,
+        deduplicated.generated_name,
+        deduplicated.traits
+    from deduplicated
+    left join overrides on deduplicated.segment_id = overrides.segment_id
+)
+
+select * from named

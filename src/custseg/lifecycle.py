@@ -1,0 +1,103 @@
+"""Stable segment ids across retrains.
+
+A new fit's centroids are matched to the previous run's centroids by optimal assignment
+(Hungarian algorithm on Euclidean distances in the new fit's scaled units). A new centroid keeps
+the id of the previous centroid it is matched to when they are at most `max_distance` apart;
+every other new centroid gets a new id above the highest id ever used, so a retired id is never
+reused. Matching only happens when both fits use the same features: otherwise the spaces are not
+comparable and every segment is new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+
+@dataclass(frozen=True)
+class PreviousFit:
+    """What the previous run left in the history: enough to match a new fit against it."""
+
+    run_number: int
+    features: list[str]
+    segment_ids: np.ndarray  # one per row of centroids
+    centroids: np.ndarray  # prepared-feature units (scaled * scale + center)
+    max_segment_id: int  # highest id any run ever used
+
+
+@dataclass(frozen=True)
+class SegmentIds:
+    """The ids a new fit's segments get, and how each relates to the previous run."""
+
+    ids: np.ndarray  # stable id per centroid row of the new fit
+    status: list[str]  # matched | new, per centroid row
+    drift: np.ndarray  # distance to the matched previous centroid (nan when new)
+    retired: list[int]  # previous ids with no successor
+    previous_run_number: int | None
+
+
+def previous_fit(history: pd.DataFrame | None) -> PreviousFit | None:
+    """The latest run of a history table (the segment_model layout), or None without one."""
+    if history is None or history.empty:
+        return None
+    latest_run = int(history["run_number"].max())
+    latest = history[history["run_number"] == latest_run]
+    used = latest[(latest["section"] == "feature") & (latest["text_value"] == "used")]
+    features = used["feature"].tolist()
+    scaler = latest[latest["section"] == "scaler"].pivot(
+        index="feature", columns="metric", values="value").reindex(features)
+    centroids = latest[latest["section"] == "centroid"].pivot(
+        index="segment_id", columns="feature", values="value").reindex(columns=features)
+    prepared = (centroids.to_numpy(dtype=float) * scaler["scale"].to_numpy(dtype=float)
+                + scaler["center"].to_numpy(dtype=float))
+    all_ids = history.loc[history["section"] == "centroid", "segment_id"]
+    return PreviousFit(
+        run_number=latest_run, features=features,
+        segment_ids=centroids.index.to_numpy(dtype=int), centroids=prepared,
+        max_segment_id=int(all_ids.max()))
+
+
+def match_segment_ids(
+    features: list[str],
+    centroids_scaled: np.ndarray,
+    center: np.ndarray,
+    scale: np.ndarray,
+    previous: PreviousFit | None,
+    max_distance: float,
+) -> SegmentIds:
+    """Give each new centroid (rows of centroids_scaled, in size order) a stable segment id.
+
+    Without a comparable previous fit the ids are 1..K in row order (the first fit numbers
+    segments by size); otherwise matched centroids keep their id and the rest count up from
+    the highest id ever used, in row order.
+    """
+    k = len(centroids_scaled)
+    if previous is None:
+        return SegmentIds(ids=np.arange(1, k + 1), status=["new"] * k,
+                          drift=np.full(k, np.nan), retired=[], previous_run_number=None)
+    ids = np.zeros(k, dtype=int)
+    drift = np.full(k, np.nan)
+    matched_previous: set[int] = set()
+    if previous.features == features:
+        previous_scaled = (previous.centroids - center) / scale
+        cost = np.linalg.norm(centroids_scaled[:, None, :] - previous_scaled[None, :, :], axis=2)
+        for row, column in zip(*linear_sum_assignment(cost), strict=True):
+            if cost[row, column] <= max_distance:
+                ids[row] = previous.segment_ids[column]
+                drift[row] = cost[row, column]
+                matched_previous.add(int(previous.segment_ids[column]))
+    next_id = previous.max_segment_id
+    status = []
+    for row in range(k):
+        if ids[row] == 0:
+            next_id += 1
+            ids[row] = next_id
+            status.append("new")
+        else:
+            status.append("matched")
+    retired = sorted(int(i) for i in previous.segment_ids if int(i) not in matched_previous)
+    return SegmentIds(ids=ids, status=status, drift=drift, retired=retired,
+                      previous_run_number=previous.run_number)
