@@ -18,21 +18,26 @@ DBT = Path(sys.executable).with_name("dbt")
 
 
 def run_dbt(
-    args: list[str], workdir: Path, variables: dict | None = None, check: bool = True
+    args: list[str],
+    workdir: Path,
+    variables: dict | None = None,
+    check: bool = True,
+    project_dir: Path = REPO,
 ) -> subprocess.CompletedProcess:
-    """Run the dbt CLI on this project with its DuckDB file, target and logs under workdir."""
+    """Run the dbt CLI on this project (or a copy of it in project_dir) with its DuckDB file,
+    target and logs under workdir."""
     env = {
         **os.environ,
         "DUCKDB_PATH": str(workdir / "custseg.duckdb"),
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_PROJECT_DIR": str(REPO),
+        "DBT_PROFILES_DIR": str(project_dir),
+        "DBT_PROJECT_DIR": str(project_dir),
     }
     command = [str(DBT), *args]
     if variables:
         command += ["--vars", json.dumps(variables)]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-6000:]}")
     return result
