@@ -121,6 +121,7 @@ def test_every_build_appends_a_run_with_its_dbt_invocation_id(lifecycle):
 def test_ids_stay_on_their_segments_when_five_percent_of_customers_change(lifecycle):
     first, second = lifecycle["builds"][:2]
     run = second["runs"].iloc[1]
+    print(second["runs"].drop(columns=["run_id", "fingerprint"]).to_string())
     k = int(run["chosen_k"])
     assert k == int(first["runs"].iloc[0]["chosen_k"])
     assert (run["matched"], run["new"], run["retired"]) == (k, 0, 0)
