@@ -3,18 +3,19 @@
 import json
 from datetime import UTC, datetime
 
-from custseg.clustering import SegmentationConfig, load_features
+from custseg.clustering import load_features
 from custseg.run import RunContext, dbt_invocation_id, fit_run, input_rows, next_run_number
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental")
-    config = SegmentationConfig.from_mapping(json.loads(dbt.config.get("segmentation")))
+    settings = json.loads(dbt.config.get("segmentation"))
     history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     bounds = dbt.ref("int_feature_bounds").query("b", "select feature, transform from b")
     context = RunContext(
         run_number=next_run_number(history), run_id=dbt_invocation_id(),
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
         input_rows=input_rows(dbt.ref("data_quality_summary").df()))
-    features = load_features(dbt.ref("int_customer_features_prepared"), config.features)
-    return fit_run(features, config, dict(bounds.fetchall()), history, context)
+    features = load_features(dbt.ref("int_customer_features_prepared"),
+                             tuple(settings.get("features") or ()))
+    return fit_run(features, settings, dict(bounds.fetchall()), history, context)

@@ -1,7 +1,22 @@
 {#-
     The latest run of the segmentation history (segment_model appends one run per build):
-    the fit that scoring (assign_segment) and the segment marts use.
+    the fit that scoring (assign_segment) and the segment marts use. When the latest run could
+    not fit (data or settings the segmentation can not work with), the build stops here with
+    the reason and the fix, one line, no traceback.
 -#}
+{%- if execute and load_relation(ref('segment_model')) is not none %}
+    {%- set failure = run_query(
+        "select run_number, text_value from " ~ ref('segment_model')
+        ~ " where section = 'config' and metric = 'error' and run_number = "
+        ~ "(select max(run_number) from " ~ ref('segment_model') ~ ")"
+    ) -%}
+    {%- if failure.rows | length > 0 %}
+        {{ exceptions.raise_compiler_error(
+            "The segmentation could not be fitted (segment_model run "
+            ~ failure.rows[0][0] ~ "): " ~ failure.rows[0][1]
+        ) }}
+    {%- endif %}
+{%- endif %}
 
 with
 

@@ -20,6 +20,11 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 log = logging.getLogger(__name__)
 
 SCALERS = ("standard", "robust")
+MIN_CUSTOMERS = 3
+
+
+class SegmentationError(ValueError):
+    """Data or settings the segmentation cannot work with; the message names the fix."""
 K_SELECTIONS = ("silhouette", "elbow")
 
 
@@ -42,17 +47,20 @@ class SegmentationConfig:
 
     def __post_init__(self) -> None:
         if not self.features:
-            raise ValueError("segmentation_features is empty: name at least one feature column")
+            raise SegmentationError(
+                "segmentation_features is empty: name at least one feature column")
         if self.scaler not in SCALERS:
-            raise ValueError(f"scaler must be one of {SCALERS}, got {self.scaler!r}")
+            raise SegmentationError(f"scaler must be one of {SCALERS}, got {self.scaler!r}")
         if self.k_selection not in K_SELECTIONS:
-            raise ValueError(f"k_selection must be one of {K_SELECTIONS}, got {self.k_selection!r}")
+            raise SegmentationError(
+                f"k_selection must be one of {K_SELECTIONS}, got {self.k_selection!r}")
         if self.n_segments is None and not 2 <= self.k_min <= self.k_max:
-            raise ValueError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
+            raise SegmentationError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
         if self.n_segments is not None and self.n_segments < 1:
-            raise ValueError(f"n_segments must be at least 1, got {self.n_segments}")
+            raise SegmentationError(f"n_segments must be at least 1, got {self.n_segments}")
         if self.rules_max_depth < 1:
-            raise ValueError(f"rules_max_depth must be at least 1, got {self.rules_max_depth}")
+            raise SegmentationError(
+                f"rules_max_depth must be at least 1, got {self.rules_max_depth}")
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> SegmentationConfig:
@@ -60,7 +68,7 @@ class SegmentationConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(settings) - known
         if unknown:
-            raise ValueError(f"unknown segmentation settings: {sorted(unknown)}")
+            raise SegmentationError(f"unknown segmentation settings: {sorted(unknown)}")
         values = {key: value for key, value in settings.items() if value is not None}
         values["features"] = tuple(values.get("features", ()))
         for key in ("k_min", "k_max", "n_segments", "random_state", "n_init",
@@ -88,6 +96,7 @@ class SegmentationResult:
     labels: np.ndarray  # 1-based centroid row of each fit-sample row
     n_rows: int
     n_fit_rows: int
+    warnings: list[str]
 
 
 def usable_features(
@@ -144,20 +153,25 @@ def _kmeans(k: int, config: SegmentationConfig) -> KMeans:
                   random_state=config.random_state)
 
 
-def candidate_ks(config: SegmentationConfig, n_rows: int) -> list[int]:
+def candidate_ks(
+    config: SegmentationConfig, n_rows: int, n_distinct: int | None = None
+) -> list[int]:
     """The Ks to evaluate: k_min..k_max, or just n_segments when it is fixed.
 
-    Silhouette needs 2 <= K < rows, so Ks outside that are skipped.
+    Silhouette needs 2 <= K < rows, and K-means can not find more segments than there are
+    distinct customers, so Ks outside that are skipped.
     """
     ks = [config.n_segments] if config.n_segments is not None else range(
         config.k_min, config.k_max + 1)
-    return [k for k in ks if 2 <= k < n_rows]
+    limit = n_rows if n_distinct is None else min(n_rows, n_distinct + 1)
+    return [k for k in ks if 2 <= k < limit]
 
 
-def evaluate_k(scaled: np.ndarray, config: SegmentationConfig) -> pd.DataFrame:
+def evaluate_k(scaled: np.ndarray, config: SegmentationConfig,
+               n_distinct: int | None = None) -> pd.DataFrame:
     """One row per candidate K: inertia, silhouette (sampled), Davies-Bouldin, CH."""
     rows = []
-    for k in candidate_ks(config, len(scaled)):
+    for k in candidate_ks(config, len(scaled), n_distinct):
         labels = _kmeans(k, config).fit(scaled)
         rows.append({
             "k": k,
@@ -230,33 +244,57 @@ def load_features(relation: Any, features: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(relation.query("features", query).fetchnumpy())
 
 
+def check_k(config: SegmentationConfig, n_rows: int, n_distinct: int) -> list[str]:
+    """Errors for a K the data can not have; warnings for a K range it cuts short."""
+    if config.n_segments is not None:
+        if config.n_segments > n_distinct:
+            raise SegmentationError(
+                f"n_segments is {config.n_segments} but the data has only {n_distinct} "
+                "distinct customers: set var n_segments to at most that, or leave it null")
+        return []
+    ks = candidate_ks(config, n_rows, n_distinct)
+    if not ks:
+        raise SegmentationError(
+            f"no K in {config.k_min}..{config.k_max} fits {n_rows} customers "
+            f"({n_distinct} distinct): lower var k_min or add customers")
+    if ks[-1] < config.k_max:
+        return [f"K range {config.k_min}..{config.k_max} cut to {ks[0]}..{ks[-1]}: "
+                f"only {n_rows} customers ({n_distinct} distinct) in the fit"]
+    return []
+
+
 def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> SegmentationResult:
     """Scale the usable features, pick K and fit K-means on `frame` (one row per customer).
 
     `frame` must be in a deterministic row order (the caller sorts by customer id): K-means
-    results depend on it.
+    results depend on it. Data it can not segment raises SegmentationError naming the fix.
     """
-    if frame.empty:
-        raise ValueError("no customers to segment: every customer row was rejected or the "
-                         "input is empty (see data_quality_summary)")
+    if len(frame) < MIN_CUSTOMERS:
+        raise SegmentationError(
+            f"{len(frame)} customers to segment, at least {MIN_CUSTOMERS} are needed: the "
+            "input is empty or nearly so, or its customer rows were rejected (see "
+            "data_quality_summary and stg_rejects)")
     features, excluded = usable_features(frame, config.features)
     for name, reason in excluded.items():
         log.warning("segmentation feature %s left out: %s", name, reason)
     if not features:
-        raise ValueError(
-            f"none of the segmentation features is usable: {excluded}. "
-            "Set var segmentation_features to columns of int_customer_features_prepared.")
+        reasons = ", ".join(f"{name} ({reason})" for name, reason in excluded.items())
+        raise SegmentationError(
+            f"none of the segmentation features is usable: {reasons}. All customers look "
+            "the same on them: set var segmentation_features to columns of "
+            "int_customer_features_prepared that vary")
     rows = sample_indices(len(frame), config.fit_sample_size, config.random_state)
     matrix = frame[features].to_numpy(dtype=float)[rows]
-    if len(matrix) < 3:
-        raise ValueError(f"need at least 3 customers to segment, got {len(matrix)}")
     center, scale = fit_scaler(matrix, config.scaler)
     scaled = apply_scaler(matrix, center, scale)
-    metrics = evaluate_k(scaled, config)
+    n_distinct = len(np.unique(scaled, axis=0))
+    warnings = [f"feature {name} left out: {reason}" for name, reason in excluded.items()]
+    warnings += check_k(config, len(scaled), n_distinct)
+    metrics = evaluate_k(scaled, config, n_distinct)
     chosen = choose_k(metrics, config)
     fitted = _kmeans(chosen, config).fit(scaled)
     centroids, labels = order_segments(fitted.cluster_centers_, fitted.labels_)
     return SegmentationResult(
         config=config, features=features, excluded=excluded, center=center, scale=scale,
         centroids=centroids, k_metrics=metrics, chosen_k=chosen, matrix=matrix, labels=labels,
-        n_rows=len(frame), n_fit_rows=len(matrix))
+        n_rows=len(frame), n_fit_rows=len(matrix), warnings=warnings)

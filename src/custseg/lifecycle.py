@@ -40,10 +40,13 @@ class SegmentIds:
 
 
 def previous_fit(history: pd.DataFrame | None) -> PreviousFit | None:
-    """The latest run of a history table (the segment_model layout), or None without one."""
-    if history is None or history.empty:
+    """The latest fitted run of a history table (segment_model layout); None without one.
+
+    Failed runs (no centroids) are skipped: ids are matched against the last real fit.
+    """
+    if history is None or not (history["section"] == "centroid").any():
         return None
-    latest_run = int(history["run_number"].max())
+    latest_run = int(history.loc[history["section"] == "centroid", "run_number"].max())
     latest = history[history["run_number"] == latest_run]
     used = latest[(latest["section"] == "feature") & (latest["text_value"] == "used")]
     features = used["feature"].tolist()

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.clustering import SegmentationConfig, SegmentationResult, apply_scaler, fit_segments
+from custseg.clustering import (
+    SegmentationConfig,
+    SegmentationError,
+    SegmentationResult,
+    apply_scaler,
+    fit_segments,
+)
 from custseg.explain import Explanation, explain_segments
 from custseg.lifecycle import SegmentIds, match_segment_ids, previous_fit
 
@@ -78,13 +84,21 @@ def feature_fingerprint(frame: pd.DataFrame, features: list[str]) -> str:
 
 def fit_run(
     frame: pd.DataFrame,
-    config: SegmentationConfig,
+    settings: Mapping[str, Any],
     transforms: Mapping[str, str],
     history: pd.DataFrame | None,
     context: RunContext,
 ) -> pd.DataFrame:
-    """Fit, give the segments stable ids against the history, explain them; one run's rows."""
-    result = fit_segments(frame, config)
+    """Fit, give the segments stable ids against the history, explain them; one run's rows.
+
+    Settings or data the segmentation can not work with (SegmentationError) give a failed run:
+    its rows hold the reason, which int_segment_fit turns into a one-line dbt error.
+    """
+    try:
+        config = SegmentationConfig.from_mapping(settings)
+        result = fit_segments(frame, config)
+    except SegmentationError as error:
+        return failed_run_table(str(error), context)
     ids = match_segment_ids(result.features, result.centroids, result.center, result.scale,
                             previous_fit(history), config.match_max_distance)
     labels = ids.ids[result.labels - 1]
@@ -93,6 +107,31 @@ def fit_run(
         result.features, transforms, config.rules_max_depth, config.random_state)
     return run_table(result, ids, labels, explanation,
                      feature_fingerprint(frame, result.features), context)
+
+
+def _as_table(rows: list[dict[str, Any]], context: RunContext) -> pd.DataFrame:
+    """Rows as a typed frame, stamped with the run's number, id and time."""
+    table = pd.DataFrame(rows, columns=list(COLUMNS)[3:])
+    table.insert(0, "run_number", context.run_number)
+    table.insert(1, "run_id", context.run_id)
+    table.insert(2, "fitted_at", pd.Timestamp(context.fitted_at))
+    return table.astype(COLUMNS)
+
+
+def _input_rows(context: RunContext) -> list[dict[str, Any]]:
+    rows = []
+    for source, (raw, accepted) in sorted(context.input_rows.items()):
+        rows.append({"section": "input", "feature": source, "metric": "raw_rows",
+                     "value": float(raw)})
+        rows.append({"section": "input", "feature": source, "metric": "accepted_rows",
+                     "value": float(accepted)})
+    return rows
+
+
+def failed_run_table(reason: str, context: RunContext) -> pd.DataFrame:
+    """A run that could not fit: the reason (config row `error`) and the inputs it saw."""
+    rows = [{"section": "config", "metric": "error", "text_value": reason}, *_input_rows(context)]
+    return _as_table(rows, context)
 
 
 def run_table(
@@ -129,12 +168,11 @@ def run_table(
         "fit_rows": result.n_fit_rows, "features": ",".join(result.features),
         "feature_fingerprint": fingerprint,
         "previous_run_number": ids.previous_run_number,
+        "warnings": "; ".join(result.warnings) or None,
     }
     for key, value in settings.items():
         add("config", metric=key, text_value=None if value is None else str(value))
-    for source, (raw, accepted) in sorted(context.input_rows.items()):
-        add("input", feature=source, metric="raw_rows", value=float(raw))
-        add("input", feature=source, metric="accepted_rows", value=float(accepted))
+    rows.extend(_input_rows(context))
     for name in config.features:
         add("feature", feature=name, metric="status",
             text_value="used" if name in result.features else f"excluded: {result.excluded[name]}")
@@ -168,8 +206,4 @@ def run_table(
         for metric in ("variance_explained", "tree_importance"):
             add("importance", feature=record["feature"], metric=metric,
                 value=float(record[metric]))
-    table = pd.DataFrame(rows, columns=list(COLUMNS)[3:])
-    table.insert(0, "run_number", context.run_number)
-    table.insert(1, "run_id", context.run_id)
-    table.insert(2, "fitted_at", pd.Timestamp(context.fitted_at))
-    return table.astype(COLUMNS)
+    return _as_table(rows, context)

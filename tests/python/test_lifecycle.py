@@ -34,7 +34,8 @@ def context(history: pd.DataFrame | None) -> RunContext:
 
 
 def run(frame: pd.DataFrame, history: pd.DataFrame | None = None, **overrides) -> pd.DataFrame:
-    table = fit_run(frame, config(**overrides), {}, history, context(history))
+    settings = {"features": ["x", "y"], "n_segments": 3, "n_init": 4, **overrides}
+    table = fit_run(frame, settings, {}, history, context(history))
     return table if history is None else pd.concat([history, table], ignore_index=True)
 
 

@@ -27,7 +27,9 @@ settings as (
         max(case when metric = 'random_state' then cast(text_value as integer) end)
             as random_state,
         max(case when metric = 'previous_run_number' then cast(text_value as integer) end)
-            as previous_run_number
+            as previous_run_number,
+        max(case when metric = 'warnings' then text_value end) as warnings,
+        max(case when metric = 'error' then text_value end) as error
     from history
     where section = 'config'
     group by 1
@@ -112,6 +114,8 @@ joined as (
         segment_changes.segments_new,
         segment_changes.segments_retired,
         segment_changes.max_centroid_drift,
+        settings.warnings,
+        settings.error,
         settings.run_number = max(settings.run_number) over () as is_latest
     from settings
     left join inputs on settings.run_number = inputs.run_number
