@@ -52,7 +52,8 @@ def test_unsegmentable_data_stops_the_build_with_one_clear_line(tmp_path, rows, 
 
 def test_more_segments_than_distinct_customers_names_the_var_to_change(tmp_path):
     rows = [customer(i, age=20 + i, income=30_000 + 1_000 * i) for i in range(5)]
-    output = failed_build(tmp_path, rows, {"n_segments": 8})
+    output = failed_build(tmp_path, rows, {"n_segments": 8,
+                                           "segmentation_features": ["age", "annual_income"]})
     assert "n_segments is 8 but the data has only 5 distinct customers" in output
 
 

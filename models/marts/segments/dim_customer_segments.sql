@@ -11,7 +11,7 @@ features as (
 ),
 
 assignments as (
-    select * from {{ assign_segment(ref('int_customer_features')) }}
+    select * from {{ ref('int_customer_segments') }}
 ),
 
 segments as (
@@ -24,7 +24,7 @@ rfm_segments as (
 
 joined as (
     select
-        features.customer_id,
+        {{ customer_key('features.customer_id') }} as customer_id,
         assignments.segment_id,
         segments.segment_name,
         assignments.distance_to_centroid,
