@@ -1,0 +1,113 @@
+"""The report's two pictures, as PNG bytes: the K-selection curves and a 2-D customer map."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from custseg.report.sections import segment_colours, segment_names
+
+DPI = 110
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG; no metadata, so the same figure gives the same bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def k_selection_chart(k_selection: pd.DataFrame) -> bytes:
+    """Inertia (the elbow) and silhouette against K, the chosen K marked."""
+    ordered = k_selection.sort_values("k")
+    figure = Figure(figsize=(7.5, 3.6))
+    inertia_axes = figure.add_subplot()
+    inertia_axes.plot(ordered["k"], ordered["inertia"], "o-", color="#0072B2", label="Inertia")
+    inertia_axes.set_xlabel("Number of segments K")
+    inertia_axes.set_ylabel("Inertia (within-segment spread)", color="#0072B2")
+    inertia_axes.set_xticks(ordered["k"].astype(int).tolist())
+    silhouette_axes = inertia_axes.twinx()
+    silhouette_axes.plot(ordered["k"], ordered["silhouette"], "s--", color="#E69F00",
+                         label="Silhouette")
+    silhouette_axes.set_ylabel("Silhouette (separation)", color="#E69F00")
+    for k in ordered.loc[ordered["is_chosen"], "k"]:
+        inertia_axes.axvline(int(k), color="#cb181d", linewidth=1.5, linestyle=":")
+        inertia_axes.annotate(f"chosen K = {int(k)}", xy=(int(k), 0.97),
+                              xycoords=("data", "axes fraction"), ha="left", va="top",
+                              color="#cb181d", fontsize=9, xytext=(4, 0),
+                              textcoords="offset points")
+    inertia_axes.set_title("Elbow and silhouette by K")
+    inertia_axes.grid(alpha=0.3)
+    return png_bytes(figure)
+
+
+def prepare_scaled(customers: pd.DataFrame, centroids: pd.DataFrame) -> pd.DataFrame:
+    """Customers' raw features as the model saw them: imputed, winsorized, log1p where the fit
+    did, then scaled; the parameters come from segment_centroids (the same for every segment)."""
+    params = centroids.drop_duplicates("feature").set_index("feature")
+    scaled = {}
+    for feature in sorted(set(params.index) & set(customers.columns)):
+        p = params.loc[feature]
+        values = customers[feature].astype("float64").fillna(p["impute_value"])
+        values = values.clip(lower=p["lower_bound"], upper=p["upper_bound"])
+        if p["transform"] == "log1p":
+            values = np.log1p(values.clip(lower=0))
+        scaled[feature] = (values - p["scaler_center"]) / p["scaler_scale"]
+    return pd.DataFrame(scaled, index=customers.index)
+
+
+def pca_projection(
+    points: np.ndarray, extra: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Projects points and extra onto the points' first two principal components.
+
+    Returns (points_2d, extra_2d, explained variance ratio of the two). Component signs are fixed
+    (largest loading positive) so the picture does not flip between runs.
+    """
+    mean = points.mean(axis=0)
+    _, singular_values, components = np.linalg.svd(points - mean, full_matrices=False)
+    components = components[:2]
+    signs = np.sign(components[np.arange(len(components)),
+                               np.abs(components).argmax(axis=1)])
+    components = components * signs[:, None]
+    variance = singular_values**2
+    explained = variance[:2] / variance.sum() if variance.sum() > 0 else np.zeros(2)
+    return (points - mean) @ components.T, (extra - mean) @ components.T, explained
+
+
+def segment_map_chart(customers: pd.DataFrame, centroids: pd.DataFrame,
+                      segments: pd.DataFrame | None, customers_total: int) -> bytes:
+    """Sampled customers on the first two principal components of the scaled clustering
+    features, coloured by segment, with every segment's centroid marked."""
+    scaled = prepare_scaled(customers, centroids)
+    features = list(scaled.columns)
+    centroid_matrix = centroids.pivot(index="segment_id", columns="feature",
+                                      values="centroid_scaled")[features]
+    points, centres, explained = pca_projection(scaled.to_numpy(), centroid_matrix.to_numpy())
+    ids = [int(sid) for sid in centroid_matrix.index]
+    colours = segment_colours(ids)
+    names = segment_names(ids, segments)
+    figure = Figure(figsize=(9, 6.2))
+    axes = figure.add_subplot()
+    segment_of = customers["segment_id"].astype(int).to_numpy()
+    for position, sid in enumerate(ids):
+        mask = segment_of == sid
+        axes.scatter(points[mask, 0], points[mask, 1], s=7, alpha=0.45, color=colours[sid],
+                     linewidths=0, label=f"{sid} · {names[sid]}")
+        axes.scatter(centres[position, 0], centres[position, 1], s=260, marker="X",
+                     color=colours[sid], edgecolors="black", linewidths=1.2, zorder=3)
+        axes.annotate(str(sid), (centres[position, 0], centres[position, 1]), ha="center",
+                      va="center", fontsize=7, color="white", weight="bold", zorder=4)
+    axes.set_xlabel(f"Principal component 1 ({explained[0]:.0%} of the variance)")
+    axes.set_ylabel(f"Principal component 2 ({explained[1]:.0%} of the variance)")
+    axes.set_title(f"Customer map: {len(customers):,} of {customers_total:,} customers, "
+                   "centroids marked X")
+    legend = axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+                         markerscale=2.5, frameon=False, title="Segment")
+    for handle in legend.legend_handles:
+        handle.set_alpha(1.0)
+    axes.grid(alpha=0.3)
+    return png_bytes(figure)

@@ -1,0 +1,166 @@
+"""Reading the marts the report needs, read-only, from the project's DuckDB file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+BUILD_HINT = "run `dbt build` first (it builds every mart)"
+
+# Every mart the report reads, with the columns it reads (a missing column is an error too).
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "segment_profiles": (
+        "segment_id", "customers", "customer_share", "revenue", "revenue_share",
+        "avg_monetary", "avg_frequency", "avg_recency_days", "purchaser_share",
+    ),
+    "segment_feature_profiles": (
+        "segment_id", "feature", "is_clustering_feature", "segment_mean", "overall_mean",
+        "overall_stddev", "mean_diff_sd",
+    ),
+    "segment_k_selection": (
+        "k", "inertia", "silhouette", "davies_bouldin", "calinski_harabasz", "is_chosen",
+    ),
+    "segment_centroids": (
+        "segment_id", "feature", "centroid_scaled", "scaler_center", "scaler_scale",
+        "transform", "lower_bound", "upper_bound", "impute_value",
+    ),
+    "data_quality_summary": ("source", "reason", "rows", "share_of_source"),
+    "dim_segments": ("segment_id", "segment_name", "segment_description", "traits"),
+    "segment_runs": (
+        "run_number", "run_id", "fitted_at", "customers", "fit_rows", "feature_fingerprint",
+        "features", "scaler", "k_min", "k_max", "k_selection", "chosen_k", "random_state",
+        "silhouette", "rules_accuracy", "rules_macro_f1", "is_latest",
+    ),
+    "segment_rules": ("segment_id", "rule_number", "rule", "customers", "precision", "recall"),
+    "segment_feature_importance": ("feature", "variance_explained", "tree_importance"),
+    "segment_feature_distributions": (
+        "segment_id", "feature", "customers", "mean", "p05", "p25", "median", "p75", "p95",
+    ),
+    "segment_feature_histograms": (
+        "segment_id", "feature", "bin_number", "bin_lower", "bin_upper", "customers",
+    ),
+    "segment_campaign_performance": (
+        "campaign_id", "campaign_name", "segment_id", "contacted", "responded", "response_rate",
+        "response_rate_ci_lower", "response_rate_ci_upper", "revenue_per_contact",
+        "campaign_response_rate", "lift", "lift_ci_lower", "lift_ci_upper",
+    ),
+}
+
+# Marts still being added to the project: a section that needs one shows a "not built yet" note
+# when the mart is absent from the database. Once they land, they move to the required set.
+OPTIONAL_MARTS = frozenset({
+    "dim_segments", "segment_runs", "segment_rules", "segment_feature_importance",
+    "segment_feature_distributions", "segment_feature_histograms",
+    "segment_campaign_performance",
+})
+
+# Order that makes every table deterministic.
+MART_ORDER: dict[str, str] = {
+    "segment_profiles": "segment_id",
+    "segment_feature_profiles": "segment_id, feature",
+    "segment_k_selection": "k",
+    "segment_centroids": "segment_id, feature",
+    "data_quality_summary": "source, reason nulls first",
+    "dim_segments": "segment_id",
+    "segment_runs": "run_number",
+    "segment_rules": "segment_id, rule_number",
+    "segment_feature_importance": "feature",
+    "segment_feature_distributions": "feature, segment_id",
+    "segment_feature_histograms": "feature, segment_id, bin_number",
+    "segment_campaign_performance": "campaign_id, segment_id",
+}
+
+MAP_SAMPLE_SIZE = 5000
+
+
+class ReportError(Exception):
+    """A problem the user fixes (missing database or mart), reported as one line."""
+
+
+@dataclass(frozen=True)
+class Marts:
+    """The marts one report is built from; an optional mart missing from the database is None."""
+
+    db_path: Path
+    tables: dict[str, pd.DataFrame | None]
+    customers_sample: pd.DataFrame  # customer_id, segment_id and every clustering feature
+    customers_total: int
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+
+def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, or a ReportError naming what to do."""
+    if not db_path.is_file():
+        raise ReportError(f"DuckDB file {db_path} not found; {BUILD_HINT} (or pass --db PATH)")
+    try:
+        return duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise ReportError(f"cannot open {db_path} read-only: {first_line}") from error
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.sql(
+        "select table_name from information_schema.tables where table_schema = current_schema()"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    columns = ", ".join(f'"{column}"' for column in MART_COLUMNS[name])
+    try:
+        return con.sql(f"select {columns} from {name} order by {MART_ORDER[name]}").df()
+    except duckdb.BinderException as error:
+        raise ReportError(
+            f"mart {name} lacks a column the report reads ({str(error).splitlines()[0]}); "
+            f"{BUILD_HINT}"
+        ) from error
+
+
+def read_customers_sample(
+    con: duckdb.DuckDBPyConnection, features: list[str], size: int = MAP_SAMPLE_SIZE
+) -> pd.DataFrame:
+    """Up to `size` customers with their segment and raw clustering features.
+
+    The sample is the same for the same data: customers ordered by a hash of their id.
+    """
+    columns = ", ".join(f'"{feature}"' for feature in features)
+    return con.sql(
+        f"select customer_id, segment_id, {columns} from dim_customer_segments "
+        f"order by hash(customer_id), customer_id limit {int(size)}"
+    ).df()
+
+
+def mappable_features(con: duckdb.DuckDBPyConnection, centroids: pd.DataFrame) -> list[str]:
+    """Clustering features that dim_customer_segments carries (extra attributes may not)."""
+    rows = con.sql(
+        "select column_name from information_schema.columns "
+        "where table_schema = current_schema() and table_name = 'dim_customer_segments'"
+    ).fetchall()
+    columns = {name for (name,) in rows}
+    return sorted(feature for feature in set(centroids["feature"]) if feature in columns)
+
+
+def load_marts(db_path: Path) -> Marts:
+    """Reads every mart of MART_COLUMNS plus a customer sample; ReportError if one is missing."""
+    with connect_read_only(db_path) as con:
+        present = existing_tables(con)
+        required = [name for name in (*MART_COLUMNS, "dim_customer_segments")
+                    if name not in OPTIONAL_MARTS]
+        missing = [name for name in required if name not in present]
+        if missing:
+            raise ReportError(
+                f"mart {', '.join(missing)} missing from {db_path}; {BUILD_HINT}"
+            )
+        tables = {
+            name: read_mart(con, name) if name in present else None for name in MART_COLUMNS
+        }
+        features = mappable_features(con, tables["segment_centroids"])
+        sample = read_customers_sample(con, features)
+        (total,) = con.sql("select count(*) from dim_customer_segments").fetchall()[0]
+    return Marts(db_path=db_path, tables=tables, customers_sample=sample, customers_total=total)

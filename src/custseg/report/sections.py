@@ -1,0 +1,532 @@
+"""One great-tables table per report section: each function takes mart frames, returns a GT.
+
+Functions named `*_frame` build the table's data (tested against the marts); the GT functions
+add titles, number formats and colour scales.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from great_tables import GT, from_column, loc, style
+
+# Colour-blind-safe qualitative palette (Okabe-Ito, then Tableau): segment i gets colour i,
+# in the charts and in the swatches of the tables alike.
+SEGMENT_COLOURS = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF",
+)
+BLUES = ["#f7fbff", "#9ecae1", "#2171b5"]
+GREENS = ["#f7fcf5", "#a1d99b", "#238b45"]
+REDS = ["#fff5f0", "#fc9272", "#cb181d"]
+DIVERGING = ["#2166ac", "#f7f7f7", "#b2182b"]  # below the mean, at it, above it
+MISSING = "—"
+
+FEATURE_LABELS = {
+    "recency_days": "Recency (days)",
+    "frequency": "Orders",
+    "monetary": "Revenue per customer",
+    "avg_order_value": "Average order value",
+    "avg_basket_quantity": "Items per order",
+    "discount_share": "Discount share",
+    "return_rate": "Return rate",
+    "category_diversity": "Categories bought",
+    "tenure_days": "Tenure (days)",
+    "age": "Age",
+    "annual_income": "Annual income",
+}
+
+K_METRICS = (  # column, label, which way is better, decimals
+    ("inertia", "Inertia (elbow)", "lower, with diminishing returns", 0),
+    ("silhouette", "Silhouette", "higher", 3),
+    ("davies_bouldin", "Davies-Bouldin", "lower", 3),
+    ("calinski_harabasz", "Calinski-Harabasz", "higher", 0),
+)
+
+DATA_SOURCES = ("customers", "transactions", "campaigns", "campaign_contacts")
+
+
+def feature_label(feature: str) -> str:
+    return FEATURE_LABELS.get(feature, feature.replace("_", " ").capitalize())
+
+
+def segment_colours(segment_ids: list[int]) -> dict[int, str]:
+    """A colour per segment, assigned in ascending id order (stable for a given set of ids)."""
+    ordered = sorted(segment_ids)
+    return {sid: SEGMENT_COLOURS[i % len(SEGMENT_COLOURS)] for i, sid in enumerate(ordered)}
+
+
+def segment_names(segment_ids: list[int], segments: pd.DataFrame | None) -> dict[int, str]:
+    """Segment id -> name from dim_segments; 'Segment <id>' where it is absent."""
+    if segments is None:
+        return {int(sid): f"Segment {sid}" for sid in segment_ids}
+    names = dict(zip(segments["segment_id"], segments["segment_name"], strict=True))
+    return {int(sid): str(names.get(sid) or f"Segment {sid}") for sid in segment_ids}
+
+
+def with_header(table: GT, title: str, subtitle: str, source: str) -> GT:
+    """Title, subtitle, source note and the report's shared table options."""
+    return (
+        table.tab_header(title=title, subtitle=subtitle)
+        .tab_source_note(source)
+        .tab_options(
+            table_font_size="14px",
+            heading_title_font_size="18px",
+            heading_align="left",
+            column_labels_font_weight="bold",
+            row_group_font_weight="bold",
+            data_row_padding="4px",
+        )
+    )
+
+
+def symmetric_domain(values: pd.Series, centre: float = 0.0) -> list[float]:
+    """[centre - m, centre + m] covering every value, so the middle colour sits at centre."""
+    spread = float((values.dropna() - centre).abs().max()) if values.notna().any() else 1.0
+    spread = spread or 1.0
+    return [centre - spread, centre + spread]
+
+
+# --- segment overview -------------------------------------------------------------------------
+
+
+def overview_frame(profiles: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per segment, largest first: name, size, shares, revenue and key traits."""
+    ids = [int(sid) for sid in profiles["segment_id"]]
+    names = segment_names(ids, segments)
+    colours = segment_colours(ids)
+    traits = ({} if segments is None
+              else dict(zip(segments["segment_id"], segments["traits"], strict=True)))
+    frame = pd.DataFrame({
+        "swatch": "■",
+        "colour": [colours[sid] for sid in ids],
+        "segment_id": ids,
+        "segment_name": [names[sid] for sid in ids],
+        "customers": profiles["customers"].astype("int64").to_numpy(),
+        "customer_share": profiles["customer_share"].to_numpy(),
+        "revenue": profiles["revenue"].to_numpy(),
+        "revenue_share": profiles["revenue_share"].to_numpy(),
+        "avg_monetary": profiles["avg_monetary"].to_numpy(),
+        "purchaser_share": profiles["purchaser_share"].to_numpy(),
+        "traits": [(traits.get(sid) or MISSING).replace("; ", "\n") for sid in ids],
+    })
+    return frame.sort_values(["customers", "segment_id"], ascending=[False, True],
+                             ignore_index=True)
+
+
+def overview_table(profiles: pd.DataFrame, segments: pd.DataFrame | None) -> GT:
+    frame = overview_frame(profiles, segments)
+    names_note = (
+        "Names and traits: dim_segments." if segments is not None
+        else "Segment names: dim_segments not built yet, segments shown by id."
+    )
+    table = (
+        GT(frame, id="overview")
+        .cols_hide("colour")
+        .cols_label(
+            swatch="", segment_id="Id", segment_name="Segment", customers="Customers",
+            customer_share="Share of customers", revenue="Revenue",
+            revenue_share="Share of revenue", avg_monetary="Revenue per customer",
+            purchaser_share="Buyers", traits="Key traits (vs the average customer)",
+        )
+        .fmt_integer(columns=["customers"])
+        .fmt_percent(columns=["customer_share", "revenue_share", "purchaser_share"], decimals=1)
+        .fmt_number(columns=["revenue", "avg_monetary"], decimals=0)
+        .data_color(columns=["customer_share"], palette=BLUES, domain=[0, 1])
+        .data_color(columns=["revenue_share"], palette=GREENS, domain=[0, 1])
+        .tab_style(style.text(color=from_column("colour"), size="20px"), loc.body(columns="swatch"))
+        .tab_style(style.text(weight="bold"), loc.body(columns="segment_name"))
+        .tab_style(style.text(whitespace="pre-line", size="12px"), loc.body(columns="traits"))
+    )
+    return with_header(
+        table,
+        "Segment overview",
+        f"{len(frame)} segments of {int(frame['customers'].sum()):,} customers, largest first",
+        f"Source: segment_profiles (sizes, revenue). {names_note}",
+    )
+
+
+# --- profile heatmap --------------------------------------------------------------------------
+
+
+def heatmap_frame(feature_profiles: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per feature (clustering features first), one column `s<id>` per segment holding
+    the segment mean's difference from the overall mean in overall standard deviations."""
+    ids = sorted(int(sid) for sid in feature_profiles["segment_id"].unique())
+    wide = feature_profiles.pivot(index="feature", columns="segment_id", values="mean_diff_sd")
+    wide.columns = [f"s{int(sid)}" for sid in wide.columns]
+    per_feature = feature_profiles.groupby("feature").agg(
+        is_clustering_feature=("is_clustering_feature", "max"),
+        overall_mean=("overall_mean", "first"),
+    )
+    frame = per_feature.join(wide).reset_index()
+    frame["group"] = frame["is_clustering_feature"].map(
+        {True: "Clustering features", False: "Other features (not clustered on)"}
+    )
+    frame["feature_label"] = frame["feature"].map(feature_label)
+    frame = frame.sort_values(["is_clustering_feature", "feature"], ascending=[False, True])
+    columns = ["group", "feature", "feature_label", "overall_mean", *[f"s{sid}" for sid in ids]]
+    return frame[columns].reset_index(drop=True)
+
+
+def heatmap_table(feature_profiles: pd.DataFrame, segments: pd.DataFrame | None) -> GT:
+    frame = heatmap_frame(feature_profiles, segments)
+    segment_columns = [column for column in frame.columns if column.startswith("s")]
+    names = segment_names([int(column[1:]) for column in segment_columns], segments)
+    domain = symmetric_domain(frame[segment_columns].stack())
+    table = (
+        GT(frame, rowname_col="feature_label", groupname_col="group", id="heatmap")
+        .cols_hide("feature")
+        .cols_label(overall_mean="Overall mean",
+                    **{column: names[int(column[1:])] for column in segment_columns})
+        .fmt_number(columns="overall_mean", n_sigfig=3)
+        .fmt_number(columns=segment_columns, decimals=1, force_sign=True)
+        .sub_missing(columns=segment_columns, missing_text=MISSING)
+        .data_color(columns=segment_columns, palette=DIVERGING, domain=domain, na_color="#ffffff")
+        .cols_align("center", columns=segment_columns)
+    )
+    return with_header(
+        table,
+        "Profile heatmap",
+        "Each segment's mean minus the overall mean, in standard deviations: "
+        "red above average, blue below",
+        "Source: segment_feature_profiles (mean_diff_sd).",
+    )
+
+
+# --- feature distributions --------------------------------------------------------------------
+
+
+def histogram_shapes(histograms: pd.DataFrame) -> pd.Series:
+    """(feature, segment_id) -> the bin counts as space-separated values, in bin order."""
+    ordered = histograms.sort_values(["feature", "segment_id", "bin_number"])
+    return ordered.groupby(["feature", "segment_id"])["customers"].agg(
+        lambda counts: " ".join(str(int(count)) for count in counts)
+    )
+
+
+def distributions_frame(
+    distributions: pd.DataFrame, histograms: pd.DataFrame | None, segments: pd.DataFrame | None
+) -> pd.DataFrame:
+    """One row per feature and segment: quantiles, and the values its nanoplot draws (the
+    histogram's bin counts when segment_feature_histograms exists, else the quantiles)."""
+    ids = [int(sid) for sid in distributions["segment_id"].unique()]
+    names = segment_names(ids, segments)
+    frame = distributions.copy()
+    frame["feature_label"] = frame["feature"].map(feature_label)
+    frame["segment"] = [names[int(sid)] for sid in frame["segment_id"]]
+    if histograms is not None:
+        shapes = histogram_shapes(histograms)
+        keys = zip(frame["feature"], frame["segment_id"], strict=True)
+        frame["shape"] = [shapes.get((feature, sid), "") for feature, sid in keys]
+    else:
+        quantiles = frame[["p05", "p25", "median", "p75", "p95"]]
+        frame["shape"] = [" ".join(f"{value:.6g}" for value in row) for row in quantiles.to_numpy()]
+    frame = frame.sort_values(["feature", "segment_id"], ignore_index=True)
+    return frame[["feature", "feature_label", "segment_id", "segment", "customers", "mean",
+                  "p25", "median", "p75", "shape"]]
+
+
+def distributions_table(
+    distributions: pd.DataFrame, histograms: pd.DataFrame | None, segments: pd.DataFrame | None
+) -> GT:
+    frame = distributions_frame(distributions, histograms, segments)
+    table = (
+        GT(frame, rowname_col="segment", groupname_col="feature_label", id="distributions")
+        .cols_hide(["feature", "segment_id"])
+        .cols_label(customers="Customers", mean="Mean", p25="25th pct", median="Median",
+                    p75="75th pct", shape="Distribution")
+        .fmt_integer(columns="customers")
+        .fmt_number(columns=["mean", "p25", "median", "p75"], n_sigfig=3)
+        .fmt_nanoplot(columns="shape", plot_type="bar" if histograms is not None else "line")
+    )
+    for feature in frame["feature"].unique():  # one colour scale per feature (own units)
+        rows = frame.index[frame["feature"] == feature].tolist()
+        table = table.data_color(columns="median", rows=rows, palette=BLUES)
+    shape_note = (
+        "bars: customers per bin, bins shared by all segments of a feature "
+        "(segment_feature_histograms)" if histograms is not None
+        else "line: the 5th, 25th, 50th, 75th and 95th percentiles"
+    )
+    return with_header(
+        table,
+        "Feature distributions per segment",
+        "Where a segment's customers lie on each feature, in the feature's own units",
+        f"Source: segment_feature_distributions. Distribution: {shape_note}.",
+    )
+
+
+# --- K selection ------------------------------------------------------------------------------
+
+
+def k_column(k: int) -> str:
+    return f"k{int(k)}"
+
+
+def k_selection_frame(k_selection: pd.DataFrame) -> pd.DataFrame:
+    """One row per quality metric, one column per K, and the metric's curve over K."""
+    ordered = k_selection.sort_values("k")
+    rows = []
+    for column, label, better, _ in K_METRICS:
+        values = ordered[column].to_numpy()
+        row = {"metric": label, "better": better}
+        row.update({k_column(k): value for k, value in zip(ordered["k"], values, strict=True)})
+        row["curve"] = " ".join(f"{value:.6g}" for value in values)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def k_selection_table(k_selection: pd.DataFrame) -> GT:
+    frame = k_selection_frame(k_selection)
+    ks = sorted(int(k) for k in k_selection["k"])
+    chosen = [int(k) for k in k_selection.loc[k_selection["is_chosen"], "k"]]
+    k_columns = [k_column(k) for k in ks]
+    labels = {k_column(k): f"K = {k}" + (" (chosen)" if k in chosen else "") for k in ks}
+    table = (
+        GT(frame, rowname_col="metric", id="k_selection")
+        .cols_label(better="Better", curve="Curve over K", **labels)
+        .fmt_nanoplot(columns="curve", plot_type="line")
+    )
+    for row, (column, _, better, decimals) in enumerate(K_METRICS):
+        table = table.fmt_number(columns=k_columns, rows=[row], decimals=decimals)
+        if column != "inertia":
+            table = table.data_color(columns=k_columns, rows=[row], palette=GREENS,
+                                     reverse=better == "lower", direction="row")
+    for k in chosen:
+        table = table.tab_style(
+            [style.borders(sides=["left", "right"], color="#cb181d", weight="3px"),
+             style.text(weight="bold")],
+            loc.body(columns=k_column(k)),
+        ).tab_style(style.text(weight="bold", color="#cb181d"), loc.column_labels(k_column(k)))
+    chosen_text = ", ".join(str(k) for k in chosen) or "none"
+    return with_header(
+        table,
+        "Choosing K",
+        f"Fit quality for every K tried; K = {chosen_text} was chosen (framed)",
+        "Source: segment_k_selection. Colours run from worse (light) to better (green) per "
+        "metric; inertia always falls with K, look for the elbow.",
+    )
+
+
+# --- segment rules ----------------------------------------------------------------------------
+
+
+def latest_run(runs: pd.DataFrame | None) -> pd.Series | None:
+    if runs is None or runs.empty:
+        return None
+    latest = runs[runs["is_latest"].fillna(False).astype(bool)]
+    return (latest if not latest.empty else runs).sort_values("run_number").iloc[-1]
+
+
+def rules_frame(rules: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
+    ids = [int(sid) for sid in rules["segment_id"].unique()]
+    names = segment_names(ids, segments)
+    frame = rules.sort_values(["segment_id", "rule_number"], ignore_index=True).copy()
+    frame["segment"] = [f"{int(sid)} · {names[int(sid)]}" for sid in frame["segment_id"]]
+    return frame[["segment", "segment_id", "rule_number", "rule", "customers", "precision",
+                  "recall"]]
+
+
+def rules_table(rules: pd.DataFrame, runs: pd.DataFrame | None,
+                segments: pd.DataFrame | None) -> GT:
+    frame = rules_frame(rules, segments)
+    run = latest_run(runs)
+    accuracy = (
+        f"The rules reproduce the segments for {run['rules_accuracy']:.1%} of customers "
+        f"(macro F1 {run['rules_macro_f1']:.2f})"
+        if run is not None and pd.notna(run["rules_accuracy"])
+        else "Classifier accuracy: segment_runs not built yet"
+    )
+    table = (
+        GT(frame, groupname_col="segment", id="rules")
+        .cols_hide("segment_id")
+        .cols_label(rule_number="#", rule="Rule", customers="Customers matched",
+                    precision="Precision", recall="Recall")
+        .fmt_integer(columns="customers")
+        .fmt_percent(columns=["precision", "recall"], decimals=0)
+        .data_color(columns=["precision", "recall"], palette=GREENS, domain=[0, 1])
+        .tab_style(style.text(font="ui-monospace, Menlo, Consolas, monospace", size="12px"),
+                   loc.body(columns="rule"))
+    )
+    return with_header(
+        table,
+        "Segment rules",
+        accuracy,
+        "Source: segment_rules and segment_runs. Precision: share of the customers a rule "
+        "matches that are in the segment; recall: share of the segment the rule covers.",
+    )
+
+
+def importance_table(importance: pd.DataFrame) -> GT:
+    frame = importance.sort_values(["tree_importance", "feature"], ascending=[False, True])
+    frame = frame.assign(feature_label=frame["feature"].map(feature_label))
+    frame = frame[["feature_label", "variance_explained", "tree_importance"]]
+    table = (
+        GT(frame.reset_index(drop=True), rowname_col="feature_label", id="importance")
+        .cols_label(variance_explained="Variance explained by segment",
+                    tree_importance="Importance in the rules")
+        .fmt_percent(columns=["variance_explained", "tree_importance"], decimals=0)
+        .data_color(columns=["variance_explained", "tree_importance"], palette=BLUES,
+                    domain=[0, 1])
+    )
+    return with_header(
+        table,
+        "What separates the segments",
+        "How much of each feature's variance the segments explain, and its weight in the rules",
+        "Source: segment_feature_importance.",
+    )
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+
+def campaign_frame(performance: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
+    ids = [int(sid) for sid in performance["segment_id"].unique()]
+    names = segment_names(ids, segments)
+    frame = performance.sort_values(["campaign_id", "segment_id"], ignore_index=True).copy()
+    frame["campaign"] = [
+        f"{name} (response {rate:.1%})"
+        for name, rate in zip(frame["campaign_name"], frame["campaign_response_rate"], strict=True)
+    ]
+    frame["segment"] = [names[int(sid)] for sid in frame["segment_id"]]
+    frame["response_ci"] = [
+        f"{low:.1%} – {high:.1%}" if pd.notna(low) and pd.notna(high) else MISSING
+        for low, high in zip(frame["response_rate_ci_lower"], frame["response_rate_ci_upper"],
+                             strict=True)
+    ]
+    frame["lift_ci"] = [
+        f"{low:.2f} – {high:.2f}" if pd.notna(low) and pd.notna(high) else MISSING
+        for low, high in zip(frame["lift_ci_lower"], frame["lift_ci_upper"], strict=True)
+    ]
+    return frame[["campaign", "segment", "segment_id", "contacted", "responded", "response_rate",
+                  "response_ci", "revenue_per_contact", "lift", "lift_ci"]]
+
+
+def campaign_table(performance: pd.DataFrame, segments: pd.DataFrame | None) -> GT:
+    frame = campaign_frame(performance, segments)
+    table = (
+        GT(frame, rowname_col="segment", groupname_col="campaign", id="campaigns")
+        .cols_hide("segment_id")
+        .cols_label(contacted="Contacted", responded="Responded", response_rate="Response rate",
+                    response_ci="95% interval", revenue_per_contact="Revenue per contact",
+                    lift="Lift", lift_ci="Lift 95% interval")
+        .fmt_integer(columns=["contacted", "responded"])
+        .fmt_percent(columns="response_rate", decimals=1)
+        .fmt_number(columns="revenue_per_contact", decimals=2)
+        .fmt_number(columns="lift", decimals=2)
+        .sub_missing(columns=["response_rate", "lift", "revenue_per_contact"],
+                     missing_text=MISSING)
+        .data_color(columns="lift", palette=DIVERGING[::-1],
+                    domain=symmetric_domain(frame["lift"], centre=1.0), na_color="#ffffff")
+    )
+    return with_header(
+        table,
+        "Campaign response by segment",
+        "Lift: the segment's response rate over the campaign's (above 1: responds better)",
+        "Source: segment_campaign_performance.",
+    )
+
+
+# --- data quality -----------------------------------------------------------------------------
+
+
+def data_quality_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per input and outcome (accepted first, then reject reasons by size), grouped
+    under a label with the input's raw row count."""
+    frame = summary.copy()
+    frame["outcome"] = frame["reason"].fillna("accepted")
+    frame["is_accepted"] = frame["reason"].isna()
+    raw = frame.groupby("source")["rows"].transform("sum")
+    frame["group"] = [f"{source} · {int(total):,} raw rows"
+                      for source, total in zip(frame["source"], raw, strict=True)]
+    source_order = {source: i for i, source in enumerate(DATA_SOURCES)}
+    frame["source_order"] = frame["source"].map(source_order).fillna(len(DATA_SOURCES))
+    frame = frame.sort_values(["source_order", "source", "is_accepted", "rows", "outcome"],
+                              ascending=[True, True, False, False, True], ignore_index=True)
+    return frame[["group", "source", "outcome", "is_accepted", "rows", "share_of_source"]]
+
+
+def data_quality_table(summary: pd.DataFrame) -> GT:
+    frame = data_quality_frame(summary)
+    rejected = frame.index[~frame["is_accepted"]].tolist()
+    accepted = frame.index[frame["is_accepted"]].tolist()
+    max_reject_share = float(frame.loc[rejected, "share_of_source"].max()) if rejected else 1.0
+    table = (
+        GT(frame, rowname_col="outcome", groupname_col="group", id="data_quality")
+        .cols_hide(["source", "is_accepted"])
+        .cols_label(rows="Rows", share_of_source="Share of the input")
+        .fmt_integer(columns="rows")
+        .fmt_percent(columns="share_of_source", decimals=2)
+        .tab_style(style.text(weight="bold", color="#238b45"), loc.stub(rows=accepted))
+    )
+    if rejected:
+        table = table.data_color(columns="share_of_source", rows=rejected, palette=REDS,
+                                 domain=[0, max_reject_share or 1.0])
+    total_rejected = int(frame.loc[rejected, "rows"].sum())
+    return with_header(
+        table,
+        "Data quality",
+        f"Every raw row is accepted or rejected with its first failing check "
+        f"({total_rejected:,} rejected in all)",
+        "Source: data_quality_summary; rejected rows and their raw values are in stg_rejects.",
+    )
+
+
+# --- run metadata -----------------------------------------------------------------------------
+
+
+def run_metadata_frame(runs: pd.DataFrame | None, report: dict[str, str]) -> pd.DataFrame:
+    """Item / value rows: the latest model run (when segment_runs exists), then the report's."""
+    run = latest_run(runs)
+    items: list[tuple[str, str, str]] = []
+    if run is not None:
+        k_range = f"{int(run['k_min'])} to {int(run['k_max'])} ({run['k_selection']})"
+        items += [
+            ("Model run", "Run id", str(run["run_id"])),
+            ("Model run", "Run number", str(int(run["run_number"]))),
+            ("Model run", "Fitted at", str(run["fitted_at"])),
+            ("Model run", "Customers scored / fit rows",
+             f"{int(run['customers']):,} / {int(run['fit_rows']):,}"),
+            ("Model run", "Data fingerprint", str(run["feature_fingerprint"])),
+            ("Config", "Features", str(run["features"]).replace(",", ", ")),
+            ("Config", "Scaler", str(run["scaler"])),
+            ("Config", "K range (selection)", k_range),
+            ("Config", "Chosen K", str(int(run["chosen_k"]))),
+            ("Config", "Random state", str(int(run["random_state"]))),
+        ]
+    items += [("Report", key, value) for key, value in report.items()]
+    return pd.DataFrame(items, columns=["group", "item", "value"])
+
+
+def run_metadata_table(runs: pd.DataFrame | None, report: dict[str, str]) -> GT:
+    frame = run_metadata_frame(runs, report)
+    table = (
+        GT(frame, rowname_col="item", groupname_col="group", id="run_metadata")
+        .cols_label(value="")
+        .tab_style(style.text(font="ui-monospace, Menlo, Consolas, monospace", size="12px"),
+                   loc.body(columns="value"))
+    )
+    source = (
+        "Source: segment_runs (latest run)." if runs is not None
+        else "Model run details: segment_runs not built yet."
+    )
+    return with_header(table, "Run metadata", "What this report was built from", source)
+
+
+def run_history_table(runs: pd.DataFrame) -> GT:
+    frame = runs.sort_values("run_number", ascending=False, ignore_index=True)
+    frame = frame[["run_number", "fitted_at", "customers", "chosen_k", "silhouette",
+                   "rules_accuracy", "feature_fingerprint"]].copy()
+    frame["fitted_at"] = frame["fitted_at"].astype(str)
+    frame["feature_fingerprint"] = frame["feature_fingerprint"].str.slice(0, 12)
+    table = (
+        GT(frame, id="run_history")
+        .cols_label(run_number="Run", fitted_at="Fitted at", customers="Customers",
+                    chosen_k="K", silhouette="Silhouette", rules_accuracy="Rules accuracy",
+                    feature_fingerprint="Fingerprint")
+        .fmt_integer(columns=["customers"])
+        .fmt_number(columns="silhouette", decimals=3)
+        .fmt_percent(columns="rules_accuracy", decimals=1)
+        .data_color(columns="silhouette", palette=GREENS)
+    )
+    return with_header(table, "Run history", "Every model run kept in the database, newest first",
+                       "Source: segment_runs.")

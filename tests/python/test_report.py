@@ -1,0 +1,263 @@
+"""The segment report: built from the sample build's marts, checked against them, rendered in
+headless Chromium."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from PIL import Image
+
+from custseg.report.load import OPTIONAL_MARTS, load_marts
+from custseg.report.page import STEPS, build_report
+from custseg.report.sections import distributions_frame
+
+SEGMENT_REPORT = Path(sys.executable).with_name("segment-report")
+SECTION_TABLES = {  # section anchor -> ids of the great-tables tables it must hold
+    "overview": ["overview"],
+    "profiles": ["heatmap"],
+    "distributions": ["distributions"],
+    "k-selection": ["k_selection"],
+    "rules": ["rules", "importance"],
+    "campaigns": ["campaigns"],
+    "data-quality": ["data_quality"],
+    "run": ["run_metadata", "run_history"],
+}
+GENERATED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+
+
+def run_report(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SEGMENT_REPORT), *args], capture_output=True, text=True)
+
+
+def frame(db: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(sql).df()
+
+
+def section(document: str, anchor: str) -> str:
+    match = re.search(rf'<section id="{anchor}">(.*?)</section>', document, re.DOTALL)
+    assert match, f"section {anchor} missing"
+    return match.group(1)
+
+
+def cells(document: str, table_id: str, column: str) -> list[str]:
+    """The rendered body cells of one column of one great-tables table, top to bottom."""
+    pattern = rf'<td[^>]*headers="[^"]*\b{re.escape(table_id)}-{re.escape(column)}"[^>]*>(.*?)</td>'
+    return [html.unescape(value).strip() for value in re.findall(pattern, document, re.DOTALL)]
+
+
+def strip_generated_at(document: str) -> str:
+    return GENERATED_AT.sub("", document)
+
+
+@pytest.fixture(scope="module")
+def sample_db(sample_build) -> Path:
+    return sample_build / "custseg.duckdb"
+
+
+@pytest.fixture(scope="module")
+def report(sample_db, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("report") / "nested" / "segment_report.html"
+    result = run_report("--db", str(sample_db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def document(report) -> str:
+    return report[0].read_text(encoding="utf-8")
+
+
+def test_report_has_every_section_and_shows_progress(report, document):
+    _, result = report
+    for anchor, table_ids in SECTION_TABLES.items():
+        body = section(document, anchor)
+        assert "Not built yet" not in body, anchor
+        for table_id in table_ids:
+            assert f'<div id="{table_id}"' in body, (anchor, table_id)
+        # every table has a title, a subtitle and a source note
+        assert body.count('class="gt_heading gt_title') == len(table_ids), anchor
+        assert body.count('class="gt_heading gt_subtitle') == len(table_ids), anchor
+        assert body.count("gt_sourcenote") >= len(table_ids), anchor
+    assert document.count('<img src="data:image/png;base64,') == 2  # map and elbow chart
+    assert 'class="gt-nanoplot' in section(document, "distributions")
+    assert 'class="gt-nanoplot' in section(document, "k-selection")
+    progress = result.stderr.splitlines()
+    assert progress[0].startswith(f"[1/{STEPS}] loading marts")
+    assert any(line.startswith(f"[{STEPS}/{STEPS}] writing") for line in progress)
+    assert "Traceback" not in result.stderr
+
+
+def test_overview_numbers_match_segment_profiles(sample_db, document):
+    profiles = frame(sample_db, """
+        select profiles.*, segments.segment_name
+        from segment_profiles as profiles
+        inner join dim_segments as segments using (segment_id)
+        order by customers desc, segment_id
+    """)
+    assert cells(document, "overview", "segment_name") == list(profiles["segment_name"])
+    assert cells(document, "overview", "customers") == [f"{n:,}" for n in profiles["customers"]]
+    assert cells(document, "overview", "customer_share") == [
+        f"{share:.1%}" for share in profiles["customer_share"]
+    ]
+    assert cells(document, "overview", "revenue_share") == [
+        f"{share:.1%}" for share in profiles["revenue_share"]
+    ]
+    assert sum(int(n.replace(",", "")) for n in cells(document, "overview", "customers")) == int(
+        frame(sample_db, "select count(*) as n from dim_customer_segments")["n"][0]
+    )
+
+
+def test_k_selection_matches_mart(sample_db, document):
+    ks = frame(sample_db, "select * from segment_k_selection order by k")
+    chosen = ks[ks["is_chosen"]].iloc[0]
+    body = section(document, "k-selection")
+    assert f"K = {int(chosen['k'])} (chosen)" in body
+    assert body.count("(chosen)") == 1
+    chosen_cells = cells(body, "k_selection", f"k{int(chosen['k'])}")
+    assert chosen_cells == [
+        f"{chosen['inertia']:,.0f}", f"{chosen['silhouette']:.3f}",
+        f"{chosen['davies_bouldin']:.3f}", f"{chosen['calinski_harabasz']:,.0f}",
+    ]
+    assert len(cells(body, "k_selection", "curve")) == 4
+
+
+def test_data_quality_matches_summary(sample_db, document):
+    summary = frame(sample_db, "select * from data_quality_summary")
+    body = section(document, "data-quality")
+    rendered = sorted(int(n.replace(",", "")) for n in cells(body, "data_quality", "rows"))
+    assert rendered == sorted(int(n) for n in summary["rows"])
+    for source, rows in summary.groupby("source")["rows"].sum().items():
+        assert f"{source} · {int(rows):,} raw rows" in body
+    for reason in summary["reason"].dropna():
+        assert f">{reason}<" in body
+
+
+def test_other_sections_match_marts(sample_db, document):
+    rules = frame(sample_db, "select * from segment_rules order by segment_id, rule_number")
+    assert cells(document, "rules", "rule") == list(rules["rule"])
+    run = frame(sample_db, "select * from segment_runs where is_latest").iloc[0]
+    assert f"{run['rules_accuracy']:.1%} of customers" in section(document, "rules")
+    run_body = section(document, "run")
+    for value in (run["run_id"], run["feature_fingerprint"]):
+        assert f">{value}<" in run_body
+    campaigns = frame(sample_db, """
+        select * from segment_campaign_performance order by campaign_id, segment_id
+    """)
+    assert cells(document, "campaigns", "lift") == [
+        f"{lift:.2f}" if pd.notna(lift) else "—" for lift in campaigns["lift"]
+    ]
+    heatmap = frame(sample_db, "select * from segment_feature_profiles")
+    rendered = cells(document, "heatmap", "s1")
+    expected = heatmap[heatmap["segment_id"] == 1]["mean_diff_sd"]
+    assert sorted(rendered) == sorted(f"{value:+.1f}".replace("-", "−") for value in expected)
+
+
+def test_report_has_no_external_urls(document):
+    assert not re.search(r"https?://", document)
+    assert "@import" not in document
+    assert "<link" not in document and "<script src" not in document
+    sources = re.findall(r'\bsrc="([^"]*)"', document)
+    assert sources and all(source.startswith("data:image/png;base64,") for source in sources)
+
+
+def test_same_database_gives_same_report(sample_db):
+    marts = load_marts(sample_db)
+    first = build_report(marts, datetime(2024, 1, 1, tzinfo=UTC), lambda _: None)
+    second = build_report(load_marts(sample_db), datetime(2025, 6, 1, tzinfo=UTC),
+                          lambda _: None)
+    assert first != second  # the generation time is in it
+    assert strip_generated_at(first) == strip_generated_at(second)
+
+
+def test_missing_database_is_one_clear_line(tmp_path):
+    result = run_report("--db", str(tmp_path / "absent.duckdb"), "--out",
+                        str(tmp_path / "r.html"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") <= 2  # the progress line and the error
+    assert "absent.duckdb not found" in result.stderr and "dbt build" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def copy_without(sample_db: Path, workdir: Path, tables: list[str]) -> Path:
+    copy = workdir / "custseg.duckdb"
+    shutil.copyfile(sample_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        for table in tables:
+            con.execute(f"drop table if exists {table}")
+    return copy
+
+
+def test_missing_mart_is_one_clear_line(sample_db, tmp_path):
+    db = copy_without(sample_db, tmp_path, ["segment_profiles"])
+    result = run_report("--db", str(db), "--out", str(tmp_path / "r.html"))
+    assert result.returncode == 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert "segment_profiles missing" in error and "dbt build" in error
+    assert "Traceback" not in result.stderr
+
+
+def test_optional_marts_missing_show_a_note(sample_db, tmp_path):
+    db = copy_without(sample_db, tmp_path, sorted(OPTIONAL_MARTS))
+    out = tmp_path / "r.html"
+    result = run_report("--db", str(db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    document = out.read_text(encoding="utf-8")
+    for anchor in ("distributions", "campaigns", "rules"):
+        assert "Not built yet" in section(document, anchor), anchor
+    assert "segment_runs not built yet" in section(document, "run")
+    names = cells(document, "overview", "segment_name")
+    assert names and all(re.fullmatch(r"Segment \d+", name) for name in names)
+
+
+def test_distributions_without_histograms_plot_quantiles(sample_db):
+    marts = load_marts(sample_db)
+    distributions = marts.get("segment_feature_distributions")
+    shapes = distributions_frame(distributions, None, None)
+    first = distributions.sort_values(["feature", "segment_id"]).iloc[0]
+    assert shapes["shape"][0] == " ".join(
+        f"{first[q]:.6g}" for q in ("p05", "p25", "median", "p75", "p95")
+    )
+    with_bins = distributions_frame(distributions, marts.get("segment_feature_histograms"), None)
+    assert all(len(shape.split()) >= 2 for shape in with_bins["shape"])
+
+
+def test_report_renders_in_headless_chromium(report, sample_db, tmp_path):
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail("chromium not installed: `apt-get install -y chromium` (.ci/run does it)")
+    out, _ = report
+    flags = [
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr", "--v=0",
+    ]
+    screenshot = tmp_path / "report.png"
+    shot = subprocess.run(
+        [*flags, f"--screenshot={screenshot}", "--window-size=1400,3000", out.as_uri()],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert "Uncaught" not in shot.stderr  # no JavaScript error in the page
+    with Image.open(screenshot) as image:
+        assert image.size == (1400, 3000)
+        colours = image.convert("RGB").resize((350, 750)).getcolors(maxcolors=1_000_000)
+    assert screenshot.stat().st_size > 50_000
+    assert len(colours) > 200  # tables and charts, not a blank or error page
+    dom = subprocess.run([*flags, "--dump-dom", out.as_uri()], capture_output=True, text=True,
+                         timeout=180)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    names = frame(sample_db, "select segment_name from dim_segments")["segment_name"]
+    for name in names:
+        assert html.escape(name) in dom.stdout, name
+    assert "Customer segment report" in dom.stdout and "Data quality" in dom.stdout
