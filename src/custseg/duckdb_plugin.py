@@ -22,7 +22,9 @@ MISSING = (f"pseudonymize_customer_ids is on but the environment variable {SALT_
 
 def salt_macro_sql(salt: str | None) -> str:
     """The DDL of custseg_id_salt(): the salt as a string literal, or an error when unset."""
-    body = f"error('{MISSING}')" if not salt else "'" + salt.replace("'", "''") + "'"
+    # The cast keeps DuckDB from folding `error(...) || id` to null without raising.
+    body = (f"cast(error('{MISSING}') as varchar)" if not salt
+            else "'" + salt.replace("'", "''") + "'")
     return f"create or replace temp macro custseg_id_salt() as {body}"
 
 

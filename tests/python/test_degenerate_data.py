@@ -85,7 +85,7 @@ def awkward_build(tmp_path_factory) -> Path:
     extra["customer_id"] = ["X001", "X002", "X003"]  # no transactions at all
     outlier = transactions.iloc[:1].copy()
     outlier["transaction_id"] = "T_OUTLIER"
-    outlier["customer_id"] = customers.loc[10, "customer_id"]
+    outlier["customer_id"] = transactions.loc[0, "customer_id"]
     outlier["unit_price"] = "99999999.00"
     orphans = transactions.iloc[:2].copy()
     orphans["transaction_id"] = ["T_ORPHAN1", "T_ORPHAN2"]
