@@ -12,7 +12,7 @@ features as (
 ),
 
 segments as (
-    select * from {{ ref('dim_customer_segments') }}
+    select * from {{ ref('int_customer_segments') }}
 ),
 
 fitted as (

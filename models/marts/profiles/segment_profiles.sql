@@ -1,9 +1,16 @@
-{#- One row per segment: size, revenue and their shares, and the headline feature averages. -#}
+{#-
+    One row per segment: its name, size, revenue and their shares, and the headline feature
+    averages.
+-#}
 
 with
 
 customers as (
     select * from {{ ref('dim_customer_segments') }}
+),
+
+segments as (
+    select * from {{ ref('dim_segments') }}
 ),
 
 per_segment as (
@@ -28,23 +35,26 @@ per_segment as (
 
 with_shares as (
     select
-        segment_id,
-        customers,
-        customers * 1.0 / sum(customers) over () as customer_share,
-        revenue,
-        coalesce(revenue / nullif(sum(revenue) over (), 0), 0) as revenue_share,
-        avg_recency_days,
-        avg_frequency,
-        avg_monetary,
-        avg_order_value,
-        avg_discount_share,
-        avg_return_rate,
-        avg_category_diversity,
-        avg_tenure_days,
-        avg_age,
-        avg_annual_income,
-        purchaser_share
+        per_segment.segment_id,
+        segments.segment_name,
+        per_segment.customers,
+        per_segment.customers * 1.0 / sum(per_segment.customers) over () as customer_share,
+        per_segment.revenue,
+        coalesce(per_segment.revenue / nullif(sum(per_segment.revenue) over (), 0), 0)
+            as revenue_share,
+        per_segment.avg_recency_days,
+        per_segment.avg_frequency,
+        per_segment.avg_monetary,
+        per_segment.avg_order_value,
+        per_segment.avg_discount_share,
+        per_segment.avg_return_rate,
+        per_segment.avg_category_diversity,
+        per_segment.avg_tenure_days,
+        per_segment.avg_age,
+        per_segment.avg_annual_income,
+        per_segment.purchaser_share
     from per_segment
+    left join segments on per_segment.segment_id = segments.segment_id
 )
 
 select * from with_shares

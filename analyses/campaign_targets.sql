@@ -1,0 +1,103 @@
+{#-
+    A target list for the next campaign: the customers of one segment who have not been
+    contacted by any campaign in the last N days, best customers first.
+
+    Vars (all optional, e.g. --vars '{target_segment_id: 2, target_quiet_days: 60}'):
+    - target_segment_id: the segment to target. Default: the segment that responds best to
+      the offer type below - the highest lower bound of the 95% Wilson interval of its pooled
+      response rate over that offer's campaigns (segment_campaign_performance), so a small
+      segment with a lucky rate does not win.
+    - target_offer_type: offer type that picks the default segment (default 'discount').
+    - target_quiet_days: days without any contact (default 90).
+    - target_date: the day the list is for (default: the as-of date of the build).
+    Compile with `dbt compile --select campaign_targets` and run the SQL in
+    target/compiled/custseg/analyses/.
+-#}
+{%- set segment_id = var('target_segment_id', none) -%}
+{%- set target_date = var('target_date', none) -%}
+
+with
+
+customers as (
+    select * from {{ ref('dim_customer_segments') }}
+),
+
+campaign_performance as (
+    select * from {{ ref('segment_campaign_performance') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_campaign_contacts') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+offer_response as (
+    select
+        segment_id,
+        sum(responded) as responded,
+        sum(contacted) as contacted
+    from campaign_performance
+    where offer_type = '{{ var("target_offer_type", "discount") }}'
+    group by segment_id
+),
+
+best_segment as (
+    select
+        segment_id,
+        {{ wilson_bound('responded', 'contacted', 'lower') }} as response_rate_ci_lower
+    from offer_response
+    order by response_rate_ci_lower desc, segment_id asc
+    limit 1
+),
+
+chosen_segment as (
+    {%- if segment_id is not none %}
+        select {{ segment_id | int }} as segment_id
+    {%- else %}
+        select segment_id from best_segment
+    {%- endif %}
+),
+
+list_date as (
+    {%- if target_date is not none %}
+        select cast('{{ target_date }}' as date) as target_date
+    {%- else %}
+        select as_of_date as target_date from as_of
+    {%- endif %}
+),
+
+last_contacts as (
+    -- Contacts carry real ids: key them as the marts do (pseudonymised with that var on).
+    select
+        {{ customer_key('customer_id') }} as customer_id,
+        max(contacted_at) as last_contacted_at
+    from contacts
+    group by customer_id
+),
+
+targets as (
+    select
+        customers.customer_id,
+        customers.segment_id,
+        customers.segment_name,
+        customers.rfm_segment,
+        customers.monetary,
+        customers.last_purchase_at,
+        last_contacts.last_contacted_at,
+        {{ days_between('last_contacts.last_contacted_at', 'list_date.target_date') }}
+            as days_since_last_contact
+    from customers
+    inner join chosen_segment on customers.segment_id = chosen_segment.segment_id
+    cross join list_date
+    left join last_contacts on customers.customer_id = last_contacts.customer_id
+    where
+        last_contacts.last_contacted_at is null
+        or {{ days_between('last_contacts.last_contacted_at', 'list_date.target_date') }}
+        > {{ var('target_quiet_days', 90) | int }}
+)
+
+select * from targets
+order by monetary desc, customer_id asc

@@ -1,0 +1,51 @@
+{#-
+    How a SQL user joins the segments to their own campaign table: any table with one row per
+    customer and campaign (columns customer_id, campaign_id, responded) - here the project's
+    contacts unless var external_campaign_table names yours, e.g.
+    `dbt compile --select join_external_campaigns --vars '{external_campaign_table: crm.main.sends}'`.
+
+    Join on customer_id, as text and trimmed (ids are text in dim_customer_segments), and use a
+    left join: customers the segmentation does not know (new since the last build, or ids
+    that do not match) stay in the result as 'unsegmented' instead of disappearing. When the
+    marts are built with var pseudonymize_customer_ids, key your ids the same way (macro
+    customer_key: sha256 of the salt and the id) before joining, as below.
+-#}
+{%- set external_table = var('external_campaign_table', none) -%}
+
+with
+
+campaign_sends as (
+    select * from {{ external_table if external_table else ref('stg_campaign_contacts') }}
+),
+
+customer_segments as (
+    select * from {{ ref('dim_customer_segments') }}
+),
+
+sends_with_segment as (
+    select
+        campaign_sends.campaign_id,
+        customer_segments.segment_id,
+        coalesce(customer_segments.segment_name, 'unsegmented') as segment_name,
+        coalesce(campaign_sends.responded, false) as responded
+    from campaign_sends
+    left join customer_segments
+        on
+            {{ customer_key('trim(cast(campaign_sends.customer_id as varchar))') }}
+            = customer_segments.customer_id
+),
+
+per_campaign_segment as (
+    select
+        campaign_id,
+        segment_id,
+        segment_name,
+        count(*) as sends,
+        count(case when responded then 1 end) as responders,
+        count(case when responded then 1 end) * 1.0 / count(*) as response_rate
+    from sends_with_segment
+    group by campaign_id, segment_id, segment_name
+)
+
+select * from per_campaign_segment
+order by campaign_id asc, segment_id asc nulls last

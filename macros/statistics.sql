@@ -1,0 +1,27 @@
+{#-
+    Small statistics in plain SQL (sqrt and arithmetic only, so the same on every engine).
+-#}
+
+{% macro wilson_bound(successes, trials, side, z=1.96) -%}
+    {#-
+        Wilson score interval bound for the proportion successes / trials at normal quantile z
+        (1.96 = 95%): (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n). Unlike p ± z·SE it
+        stays inside [0, 1] and is wide for small n, so a segment with 3 contacts and
+        2 responses is not read as a 67% responder. side is 'lower' or 'upper'; null when
+        trials is 0 or null.
+    -#}
+    {%- if side not in ('lower', 'upper') -%}
+        {{ exceptions.raise_compiler_error("wilson_bound: side must be 'lower' or 'upper', got " ~ side) }}
+    {%- endif -%}
+    {%- set n = 'cast(' ~ trials ~ ' as double)' -%}
+    {%- set p = '(cast(' ~ successes ~ ' as double) / nullif(' ~ n ~ ', 0))' -%}
+    {%- set z2 = '(' ~ z ~ ' * ' ~ z ~ ')' -%}
+    {#- Clamped: at p = 0 or 1 rounding would put the bound a hair outside [0, 1]. -#}
+    {{ 'greatest(0.0, ' if side == 'lower' else 'least(1.0, ' }}
+        ({{ p }} + {{ z2 }} / (2 * {{ n }})
+            {{ '-' if side == 'lower' else '+' }} {{ z }} * sqrt(
+                {{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4 * {{ n }} * {{ n }})
+            ))
+        / (1 + {{ z2 }} / {{ n }})
+    )
+{%- endmacro %}
