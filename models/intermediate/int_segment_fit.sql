@@ -29,7 +29,17 @@ latest_run as (
 ),
 
 latest as (
-    select history.*
+    select
+        history.run_number,
+        history.run_id,
+        history.fitted_at,
+        history.section,
+        history.k,
+        history.segment_id,
+        history.feature,
+        history.metric,
+        history.value,
+        history.text_value
     from history
     inner join latest_run on history.run_number = latest_run.run_number
 )

@@ -44,7 +44,7 @@ ranked as (
             when centroids.scaled_value > 0
                 then coalesce(wording.high_label, 'high ' || centroids.feature)
             else coalesce(wording.low_label, 'low ' || centroids.feature)
-        end as label,
+        end as trait_label,
         row_number() over (
             partition by centroids.segment_id
             order by abs(centroids.scaled_value) desc, centroids.feature
@@ -57,7 +57,7 @@ traits as (
     select
         ranked.segment_id,
         ranked.trait_rank,
-        ranked.label,
+        ranked.trait_label,
         ranked.feature
         || case when ranked.scaled_value > 0 then ' +' else ' ' end
         || cast(round(ranked.scaled_value, 1) as {{ dbt.type_string() }})
@@ -70,14 +70,14 @@ traits as (
 pivoted as (
     select
         segments.segment_id,
-        max(case when traits.trait_rank = 1 then traits.label end) as label_1,
-        max(case when traits.trait_rank = 2 then traits.label end) as label_2,
-        max(case when traits.trait_rank = 3 then traits.label end) as label_3,
-        max(case when traits.trait_rank = 1 then traits.label || ' (' || traits.trait || ')' end)
+        max(case when traits.trait_rank = 1 then traits.trait_label end) as label_1,
+        max(case when traits.trait_rank = 2 then traits.trait_label end) as label_2,
+        max(case when traits.trait_rank = 3 then traits.trait_label end) as label_3,
+        max(case when traits.trait_rank = 1 then traits.trait_label || ' (' || traits.trait || ')' end)
             as trait_1,
-        max(case when traits.trait_rank = 2 then traits.label || ' (' || traits.trait || ')' end)
+        max(case when traits.trait_rank = 2 then traits.trait_label || ' (' || traits.trait || ')' end)
             as trait_2,
-        max(case when traits.trait_rank = 3 then traits.label || ' (' || traits.trait || ')' end)
+        max(case when traits.trait_rank = 3 then traits.trait_label || ' (' || traits.trait || ')' end)
             as trait_3
     from (select distinct segment_id from centroids) as segments
     left join traits on segments.segment_id = traits.segment_id

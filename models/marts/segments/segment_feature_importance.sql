@@ -24,7 +24,7 @@ ranked as (
         feature,
         variance_explained,
         tree_importance,
-        cast(row_number() over (order by variance_explained desc, feature) as integer)
+        cast(row_number() over (order by variance_explained desc, feature asc) as integer)
             as importance_rank
     from pivoted
 )

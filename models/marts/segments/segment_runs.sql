@@ -38,12 +38,16 @@ settings as (
 inputs as (
     select
         run_number,
-        cast(max(case when feature = 'customers' and metric = 'raw_rows' then value end) as bigint)
-            as raw_customers,
-        cast(max(case when feature = 'transactions' and metric = 'raw_rows' then value end) as bigint)
-            as raw_transactions,
-        cast(max(case when feature = 'transactions' and metric = 'accepted_rows' then value end)
-            as bigint) as accepted_transactions
+        cast(
+            max(case when feature = 'customers' and metric = 'raw_rows' then value end) as bigint
+        ) as raw_customers,
+        cast(
+            max(case when feature = 'transactions' and metric = 'raw_rows' then value end) as bigint
+        ) as raw_transactions,
+        cast(
+            max(case when feature = 'transactions' and metric = 'accepted_rows' then value end)
+            as bigint
+        ) as accepted_transactions
     from history
     where section = 'input'
     group by 1

@@ -44,8 +44,8 @@ pair_customers as (
     from consecutive
     inner join membership
         on
-            membership.snapshot_at = consecutive.from_snapshot_at
-            or membership.snapshot_at = consecutive.to_snapshot_at
+            consecutive.from_snapshot_at = membership.snapshot_at
+            or consecutive.to_snapshot_at = membership.snapshot_at
 ),
 
 moves as (
