@@ -1,0 +1,456 @@
+"""Benchmark the project's `dbt build` against a pandas notebook pipeline and a DuckDB floor.
+
+For one data size: generate the Parquet inputs (custseg-generate), then run, in rounds,
+(a) `dbt build` of the whole project on a fresh DuckDB file, (b) bench/pandas_pipeline.py and
+(c) bench/duckdb_floor.py, each as its own child process. Wall time comes from
+time.perf_counter around the child, peak RSS from os.wait4's ru_maxrss (the child and its
+descendants). Writes <out>/<label>.json (every run, machine info, load averages, dbt's slowest
+nodes from run_results.json, a check that the variants agree) and <label>.md, prints the table.
+
+    python bench/run_benchmark.py --customers 1000000 --transactions 20000000 --runs 3 \\
+        --out bench/results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+BIN = Path(sys.executable).parent
+VARIANTS = ("dbt", "pandas", "floor")
+LABELS = {
+    "dbt": "dbt build (all models + tests)",
+    "pandas": "pandas + scikit-learn script",
+    "floor": "DuckDB query + one K-means fit",
+}
+FEATURES = [
+    "recency_days", "frequency", "monetary", "avg_order_value", "avg_basket_quantity",
+    "discount_share", "return_rate", "category_diversity", "tenure_days", "age", "annual_income",
+]
+GIB = 1024**3
+SLOW_TEST_SECONDS = 2.0
+
+
+@dataclass
+class Measured:
+    """One child process: how long it took, how much memory it held, how it ended."""
+
+    wall_s: float
+    peak_rss_gb: float
+    returncode: int
+    status: str  # ok | failed | out_of_memory | timeout
+    load_before: list[float]
+    load_after: list[float]
+    user_s: float | None
+    system_s: float | None
+    stderr_tail: str = ""
+    details: dict = field(default_factory=dict)
+
+
+def meminfo() -> dict[str, int]:
+    """/proc/meminfo in bytes (Linux)."""
+    values = {}
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            name, rest = line.split(":", 1)
+            values[name] = int(rest.split()[0]) * 1024
+    return values
+
+
+def machine_info() -> dict:
+    """Cores, memory, CPU, OS, package versions and the project commit."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())
+    versions = {}
+    for package in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "numpy", "scikit-learn",
+                    "pyarrow"):
+        versions[package] = importlib.metadata.version(package)
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
+        "memory_gb": round(meminfo()["MemTotal"] / GIB, 1), "os": platform.platform(),
+        "python": platform.python_version(), "versions": versions, "commit": commit,
+        "env": {name: os.environ.get(name) for name in
+                ("DUCKDB_THREADS", "DUCKDB_MEMORY_LIMIT", "DBT_THREADS", "OMP_NUM_THREADS")},
+    }
+
+
+def measure(command: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path,
+            memory_cap_gb: float | None = None, timeout_s: float | None = None) -> Measured:
+    """Run one child to completion; wall time, peak RSS (KiB -> GB) and exit status.
+
+    memory_cap_gb sets RLIMIT_AS in the child: a run that would take the machine down fails
+    with MemoryError instead (address space is larger than RSS, so the cap bites early).
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    def limit() -> None:
+        if memory_cap_gb:
+            cap = int(memory_cap_gb * GIB)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    load_before = list(os.getloadavg())
+    with open(log_dir / "stdout.txt", "wb") as out, open(log_dir / "stderr.txt", "wb") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err,
+                                 preexec_fn=limit, start_new_session=True)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            os.killpg(child.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout_s, kill) if timeout_s else None
+        if timer:
+            timer.start()
+        _, wait_status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        if timer:
+            timer.cancel()
+    child.returncode = os.waitstatus_to_exitcode(wait_status)
+    stderr = (log_dir / "stderr.txt").read_text(errors="replace")
+    stdout = (log_dir / "stdout.txt").read_text(errors="replace")
+    if child.returncode == 0:
+        status = "ok"
+    elif timed_out.is_set():
+        status = "timeout"
+    elif child.returncode == -signal.SIGKILL or "MemoryError" in stderr or (
+            "Out of Memory" in stdout + stderr):
+        status = "out_of_memory"  # SIGKILL without a timeout: the kernel's OOM killer
+    else:
+        status = "failed"
+    return Measured(
+        wall_s=round(wall, 3), peak_rss_gb=round(usage.ru_maxrss * 1024 / GIB, 3),
+        returncode=child.returncode, status=status, load_before=load_before,
+        load_after=list(os.getloadavg()), user_s=round(usage.ru_utime, 2),
+        system_s=round(usage.ru_stime, 2),
+        stderr_tail="" if status == "ok" else (stdout[-1500:] + "\n" + stderr[-1500:]))
+
+
+def last_json_line(path: Path) -> dict:
+    """The summary a bench script prints as its last stdout line."""
+    lines = [line for line in path.read_text().splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def dbt_node_timings(target: Path) -> dict:
+    """Per-node execution times from dbt's run_results.json, slowest first."""
+    path = target / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())
+    nodes = sorted(
+        ({"node": row["unique_id"], "status": row["status"],
+          "seconds": round(row["execution_time"], 3)} for row in results["results"]),
+        key=lambda row: -row["seconds"])
+    by_type: dict[str, float] = {}
+    for row in nodes:
+        kind = row["node"].split(".", 1)[0]
+        by_type[kind] = round(by_type.get(kind, 0.0) + row["seconds"], 3)
+    return {"elapsed_s": round(results.get("elapsed_time", 0.0), 3), "seconds_by_type": by_type,
+            "nodes": nodes, "failed": [row["node"] for row in nodes
+                                       if row["status"] not in ("success", "pass", "warn")]}
+
+
+def run_dbt(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespace) -> Measured:
+    """(a) the project's full `dbt build` into a fresh DuckDB file under work/."""
+    env = {**os.environ, "DUCKDB_PATH": str(work / "custseg.duckdb"),
+           "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
+           "DBT_PROFILES_DIR": str(REPO)}
+    variables = json.dumps({"raw_data_dir": str(data_dir), **overrides})
+    measured = measure([str(BIN / "dbt"), "build", "--vars", variables], env=env, cwd=REPO,
+                       log_dir=work, timeout_s=args.timeout)
+    measured.details = dbt_node_timings(work / "target")
+    database = work / "custseg.duckdb"
+    if database.exists():
+        measured.details["duckdb_file_gb"] = round(database.stat().st_size / GIB, 3)
+    if measured.status == "failed" and measured.details.get("failed"):
+        measured.details["note"] = "dbt build finished with failing nodes"
+    return measured
+
+
+def run_script(name: str, data_dir: Path, work: Path, overrides: dict,
+               args: argparse.Namespace) -> Measured:
+    """(b) the pandas pipeline or (c) the DuckDB floor, writing work/result.parquet."""
+    command = [sys.executable, str(BENCH / f"{name}.py"), "--data", str(data_dir),
+               "--out", str(work / "result.parquet"), "--vars", json.dumps(overrides)]
+    if name == "duckdb_floor":
+        command += ["--k", str(args.floor_k)]
+    cap = args.pandas_memory_cap_gb if name == "pandas_pipeline" else None
+    measured = measure(command, env=dict(os.environ), cwd=REPO, log_dir=work,
+                       memory_cap_gb=cap, timeout_s=args.timeout)
+    if measured.status == "ok":
+        measured.details = last_json_line(work / "stdout.txt")
+    if cap:
+        measured.details["memory_cap_gb"] = cap
+    return measured
+
+
+def agreement(dbt_work: Path, pandas_work: Path | None, floor_work: Path | None) -> dict:
+    """Do the variants compute the same thing? Feature mismatches and segment ARI vs dbt."""
+    from sklearn.metrics import adjusted_rand_score
+
+    with duckdb.connect(str(dbt_work / "custseg.duckdb"), read_only=True) as con:
+        schema = con.sql("select table_schema from information_schema.tables "
+                         "where table_name = 'int_customer_features'").fetchall()[0][0]
+        columns = ", ".join(f"f.{name}" for name in FEATURES)
+        dbt = con.sql(f"select f.customer_id, {columns}, s.segment_id "
+                      f"from {schema}.int_customer_features as f "
+                      f"left join {schema}.dim_customer_segments as s using (customer_id) "
+                      "order by f.customer_id").df()
+    report: dict = {"customers_dbt": len(dbt)}
+    if pandas_work and (pandas_work / "result.parquet").exists():
+        other = pd.read_parquet(pandas_work / "result.parquet")
+        merged = dbt.merge(other, on="customer_id", suffixes=("", "_pandas"))
+        mismatches = {}
+        for name in FEATURES:
+            a, b = merged[name].astype(float), merged[f"{name}_pandas"].astype(float)
+            same = np.isclose(a, b, rtol=1e-9, atol=1e-6) | (a.isna() & b.isna())
+            mismatches[name] = int((~same).sum())
+        report["pandas"] = {
+            "customers": len(other), "matched_customers": len(merged),
+            "feature_mismatches": mismatches,
+            "segment_ari_vs_dbt": round(float(adjusted_rand_score(
+                merged["segment_id"].fillna(-1), merged["segment_id_pandas"])), 6)}
+    if floor_work and (floor_work / "result.parquet").exists():
+        other = pd.read_parquet(floor_work / "result.parquet")
+        merged = dbt.merge(other, on="customer_id", suffixes=("", "_floor"))
+        report["floor"] = {
+            "customers": len(other), "matched_customers": len(merged),
+            "segment_ari_vs_dbt": round(float(adjusted_rand_score(
+                merged["segment_id"].fillna(-1), merged["segment_id_floor"])), 6)}
+    return report
+
+
+def generate(data_dir: Path, args: argparse.Namespace) -> Measured:
+    command = [str(BIN / "custseg-generate"), "--out", str(data_dir), "--customers",
+               str(args.customers), "--transactions", str(args.transactions), "--format",
+               "parquet"]
+    return measure(command, env=dict(os.environ), cwd=REPO, log_dir=data_dir.parent / "generate")
+
+
+def summarise(runs: list[Measured]) -> dict:
+    ok = [run for run in runs if run.status == "ok"]
+    summary = {"runs": len(runs), "ok_runs": len(ok),
+               "statuses": sorted({run.status for run in runs}),
+               "peak_rss_gb": max(run.peak_rss_gb for run in runs) if runs else None}
+    if ok:
+        walls = [run.wall_s for run in ok]
+        summary.update(median_wall_s=round(statistics.median(walls), 2),
+                       min_wall_s=min(walls), max_wall_s=max(walls),
+                       median_cpu_s=round(statistics.median(
+                           run.user_s + run.system_s for run in ok), 1)
+                       if all(run.user_s is not None for run in ok) else None,
+                       peak_rss_gb=max(run.peak_rss_gb for run in ok))
+    return summary
+
+
+def slowest_nodes(runs: list[Measured], top: int) -> list[dict]:
+    """Median execution time per dbt node over the runs, slowest first."""
+    times: dict[str, list[float]] = {}
+    for run in runs:
+        for row in run.details.get("nodes", []):
+            times.setdefault(row["node"], []).append(row["seconds"])
+    medians = sorted(((node, statistics.median(values)) for node, values in times.items()),
+                     key=lambda item: -item[1])
+    return [{"node": node, "median_s": round(seconds, 2)} for node, seconds in medians[:top]]
+
+
+def markdown(result: dict) -> str:
+    """The report: machine, the variants table, dbt's slowest nodes and slow tests."""
+    machine, summary = result["machine"], result["summary"]
+    generated = ("generated earlier" if result["generate"].get("reused") else
+                 f"generated in {result['generate']['wall_s']} s, "
+                 f"{result['generate']['peak_rss_gb']} GB")
+    lines = [
+        f"## {result['customers']:,} customers / {result['transactions']:,} transactions",
+        "",
+        f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gb']} GiB RAM, "
+        f"{result['started_at']}, commit {machine['commit']}, "
+        f"rounds={result.get('completed_rounds', result['runs'])}/{result['runs']}; "
+        f"inputs: {result['input_files_gb']} GB Parquet, {generated}; "
+        f"load average before/after: {result['load_first']} / {result['load_last']}",
+        *(["", f"Note: {result['note']}"] if result.get("note") else []),
+        "",
+        "| variant | ok runs | median wall s | min / max s | median CPU s | peak RSS GB "
+        "| time vs dbt | memory vs dbt |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    base = summary.get("dbt", {})
+    for variant in VARIANTS:
+        row = summary.get(variant)
+        if row is None:
+            continue
+        median = row.get("median_wall_s")
+        time_ratio = (f"{median / base['median_wall_s']:.2f}x"
+                      if median and base.get("median_wall_s") else "-")
+        rss_ratio = (f"{row['peak_rss_gb'] / base['peak_rss_gb']:.2f}x"
+                     if row.get("peak_rss_gb") and base.get("peak_rss_gb") else "-")
+        lines.append(
+            f"| {LABELS[variant]} | {row['ok_runs']}/{row['runs']} "
+            f"({', '.join(row['statuses'])}) | {median if median is not None else '-'} | "
+            f"{row.get('min_wall_s', '-')} / {row.get('max_wall_s', '-')} | "
+            f"{row.get('median_cpu_s') or '-'} | {row['peak_rss_gb']} | {time_ratio} "
+            f"| {rss_ratio} |")
+    if result.get("slowest_dbt_nodes"):
+        lines += ["", "Slowest dbt nodes (median execution s, run_results.json):", "",
+                  "| node | s |", "| --- | --- |"]
+        lines += [f"| {row['node']} | {row['median_s']} |" for row in result["slowest_dbt_nodes"]]
+    if result.get("slow_tests"):
+        lines += ["", f"dbt tests over {SLOW_TEST_SECONDS} s: "
+                  + ", ".join(f"{row['node']} ({row['median_s']} s)"
+                              for row in result["slow_tests"])]
+    if result.get("agreement"):
+        lines += ["", f"Agreement with dbt (run 1): `{json.dumps(result['agreement'])}`"]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int)
+    parser.add_argument("--transactions", type=int)
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="only rewrite the summary and .md of an earlier result JSON")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of every variant")
+    parser.add_argument("--out", type=Path, default=BENCH / "results")
+    parser.add_argument("--skip", default="", help="comma-separated: dbt,pandas,floor")
+    parser.add_argument("--data", type=Path, help="reuse generated Parquet inputs in this dir "
+                        "(not deleted) instead of generating")
+    parser.add_argument("--work-dir", type=Path, default=None,
+                        help="where data and DuckDB files go (default: a new dir in $TMPDIR)")
+    parser.add_argument("--keep-data", action="store_true", help="keep the generated data")
+    parser.add_argument("--vars", default="{}", help="var overrides for every variant (JSON)")
+    parser.add_argument("--floor-k", type=int, default=6, help="K of the floor's single fit")
+    parser.add_argument("--pandas-memory-cap-gb", type=float,
+                        default=round(0.85 * meminfo()["MemTotal"] / GIB, 1),
+                        help="RLIMIT_AS of the pandas child (default 85%% of RAM)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per child run")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip comparing features and segments against dbt's")
+    args = parser.parse_args(argv)
+    if not args.render and (args.customers is None or args.transactions is None):
+        parser.error("--customers and --transactions are required")
+    args.skip = {name.strip() for name in args.skip.split(",") if name.strip()}
+    unknown = args.skip - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants in --skip: {sorted(unknown)}")
+    return args
+
+
+def write_report(result: dict, runs: dict[str, list[Measured]], path: Path) -> str:
+    """Summarise the runs so far into result; write the JSON and the .md; return the .md."""
+    result["load_last"] = [round(x, 2) for x in os.getloadavg()]
+    result["completed_rounds"] = min(len(items) for items in runs.values())
+    result["summary"] = {name: summarise(items) for name, items in runs.items()}
+    result["results"] = {name: [asdict(item) for item in items] for name, items in runs.items()}
+    if "dbt" in runs:
+        result["slowest_dbt_nodes"] = slowest_nodes(runs["dbt"], 12)
+        result["slow_tests"] = [row for row in slowest_nodes(runs["dbt"], 10_000)
+                                if row["node"].startswith("test.")
+                                and row["median_s"] > SLOW_TEST_SECONDS]
+    for run_list in result["results"].values():  # keep the JSON readable: top nodes only
+        for item in run_list:
+            if "nodes" in item["details"]:
+                item["details"]["nodes"] = item["details"]["nodes"][:25]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    table = markdown(result)
+    path.with_suffix(".md").write_text(table)
+    return table
+
+
+def render(path: Path) -> None:
+    """Recompute the summary of a result JSON from its runs; rewrite it and its .md."""
+    result = json.loads(path.read_text())
+    result["summary"] = {name: summarise([Measured(**item) for item in items])
+                         for name, items in result["results"].items()}
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    table = markdown(result)
+    path.with_suffix(".md").write_text(table)
+    print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render:
+        render(args.render)
+        return 0
+    overrides = json.loads(args.vars)
+    variants = [name for name in VARIANTS if name not in args.skip]
+    work = Path(tempfile.mkdtemp(prefix="custseg-bench-", dir=args.work_dir))
+    label = f"c{args.customers}_t{args.transactions}"
+    print(f"work dir {work}; free disk {shutil.disk_usage(work).free / GIB:.0f} GiB",
+          flush=True)
+    result: dict = {"customers": args.customers, "transactions": args.transactions,
+                    "runs": args.runs, "variants": variants, "vars": overrides,
+                    "started_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                    "machine": machine_info(), "load_first": [round(x, 2) for x in
+                                                              os.getloadavg()]}
+    try:
+        data_dir = args.data or work / "data"
+        if args.data:
+            result["generate"] = {"wall_s": None, "peak_rss_gb": None, "reused": str(args.data)}
+        else:
+            generated = generate(data_dir, args)
+            if generated.status != "ok":
+                raise SystemExit(f"generation failed:\n{generated.stderr_tail}")
+            result["generate"] = asdict(generated)
+            print(f"generated in {generated.wall_s} s", flush=True)
+        result["input_files_gb"] = round(sum(
+            path.stat().st_size for path in data_dir.glob("*.parquet")) / GIB, 3)
+        runs: dict[str, list[Measured]] = {name: [] for name in variants}
+        table = ""
+        for round_number in range(1, args.runs + 1):
+            dirs = {}
+            for variant in variants:
+                dirs[variant] = work / f"{variant}-{round_number}"
+                dirs[variant].mkdir()
+                if variant == "dbt":
+                    measured = run_dbt(data_dir, dirs[variant], overrides, args)
+                else:
+                    script = "pandas_pipeline" if variant == "pandas" else "duckdb_floor"
+                    measured = run_script(script, data_dir, dirs[variant], overrides, args)
+                runs[variant].append(measured)
+                print(f"round {round_number} {variant}: {measured.status} {measured.wall_s} s "
+                      f"{measured.peak_rss_gb} GB load {measured.load_after[0]:.2f}", flush=True)
+            if round_number == 1 and not args.no_verify and "dbt" in variants and (
+                    runs["dbt"][0].status == "ok"):
+                result["agreement"] = agreement(dirs["dbt"], dirs.get("pandas"),
+                                                dirs.get("floor"))
+            for path in dirs.values():  # DuckDB files and results are large at scale
+                for name in ("custseg.duckdb", "custseg.duckdb.wal", "result.parquet"):
+                    (path / name).unlink(missing_ok=True)
+            table = write_report(result, runs, args.out / f"{label}.json")  # after every round
+    finally:
+        if not args.keep_data and not args.data:
+            shutil.rmtree(work / "data", ignore_errors=True)
+    print(table)
+    print(f"logs in {work}; results in {args.out / label}.json/.md")
+    return 0 if all(run.status == "ok" for items in runs.values() for run in items) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
