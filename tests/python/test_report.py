@@ -16,9 +16,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from custseg.report.load import OPTIONAL_MARTS, load_marts
+from custseg.report.load import load_marts
 from custseg.report.page import STEPS, build_report
-from custseg.report.sections import distributions_frame
+from custseg.report.sections import (
+    overview_frame,
+    run_history_table,
+    run_metadata_frame,
+    run_metadata_table,
+)
 
 SEGMENT_REPORT = Path(sys.executable).with_name("segment-report")
 SECTION_TABLES = {  # section anchor -> ids of the great-tables tables it must hold
@@ -27,7 +32,7 @@ SECTION_TABLES = {  # section anchor -> ids of the great-tables tables it must h
     "distributions": ["distributions"],
     "k-selection": ["k_selection"],
     "rules": ["rules", "importance"],
-    "campaigns": ["campaigns"],
+    "campaigns": ["offer_summary", "campaigns"],
     "data-quality": ["data_quality"],
     "run": ["run_metadata", "run_history"],
 }
@@ -81,7 +86,6 @@ def test_report_has_every_section_and_shows_progress(report, document):
     _, result = report
     for anchor, table_ids in SECTION_TABLES.items():
         body = section(document, anchor)
-        assert "Not built yet" not in body, anchor
         for table_id in table_ids:
             assert f'<div id="{table_id}"' in body, (anchor, table_id)
         # every table has a title, a subtitle and a source note
@@ -151,7 +155,8 @@ def test_other_sections_match_marts(sample_db, document):
     for value in (run["run_id"], run["feature_fingerprint"]):
         assert f">{value}<" in run_body
     campaigns = frame(sample_db, """
-        select * from segment_campaign_performance order by campaign_id, segment_id
+        select * from segment_campaign_performance
+        order by campaign_start_date, campaign_id, segment_id
     """)
     assert cells(document, "campaigns", "lift") == [
         f"{lift:.2f}" if pd.notna(lift) else "—" for lift in campaigns["lift"]
@@ -198,38 +203,84 @@ def copy_without(sample_db: Path, workdir: Path, tables: list[str]) -> Path:
     return copy
 
 
-def test_missing_mart_is_one_clear_line(sample_db, tmp_path):
-    db = copy_without(sample_db, tmp_path, ["segment_profiles"])
+@pytest.mark.parametrize("mart", ["segment_profiles", "segment_campaign_performance"])
+def test_missing_mart_is_one_clear_line(sample_db, tmp_path, mart):
+    db = copy_without(sample_db, tmp_path, [mart])
     result = run_report("--db", str(db), "--out", str(tmp_path / "r.html"))
     assert result.returncode == 2
     error = result.stderr.strip().splitlines()[-1]
-    assert "segment_profiles missing" in error and "dbt build" in error
+    assert f"{mart} missing" in error and "dbt build" in error
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "r.html").exists()
 
 
-def test_optional_marts_missing_show_a_note(sample_db, tmp_path):
-    db = copy_without(sample_db, tmp_path, sorted(OPTIONAL_MARTS))
-    out = tmp_path / "r.html"
-    result = run_report("--db", str(db), "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    document = out.read_text(encoding="utf-8")
-    for anchor in ("distributions", "campaigns", "rules"):
-        assert "Not built yet" in section(document, anchor), anchor
-    assert "segment_runs not built yet" in section(document, "run")
-    names = cells(document, "overview", "segment_name")
-    assert names and all(re.fullmatch(r"Segment \d+", name) for name in names)
+def test_offer_summary_names_the_surest_responder_per_offer_type(sample_db, document):
+    best = frame(sample_db, """
+        with pooled as (
+            select
+                offer_type,
+                segment_id,
+                segment_name,
+                min(lift_ci_lower) as lift_floor,
+                sum(responded) / sum(contacted) as response_rate
+            from segment_campaign_performance
+            group by all
+        ),
+        ranked as (
+            select
+                *,
+                row_number() over (
+                    partition by offer_type order by lift_floor desc nulls last, segment_id
+                ) as rank
+            from pooled
+        )
+        select * from ranked where rank = 1 order by offer_type
+    """)
+    assert len(best) == len(frame(sample_db, """
+        select distinct offer_type from segment_campaign_performance
+    """))
+    assert cells(document, "offer_summary", "segment_name") == list(best["segment_name"])
+    assert cells(document, "offer_summary", "lift_floor") == [
+        f"{value:.2f}" for value in best["lift_floor"]
+    ]
+    assert cells(document, "offer_summary", "response_rate") == [
+        f"{value:.1%}" for value in best["response_rate"]
+    ]
+    assert ">Discount<" in section(document, "campaigns")  # the sample has discount campaigns
 
 
-def test_distributions_without_histograms_plot_quantiles(sample_db):
+def test_overridden_segment_name_is_marked(sample_db, document):
     marts = load_marts(sample_db)
-    distributions = marts.get("segment_feature_distributions")
-    shapes = distributions_frame(distributions, None, None)
-    first = distributions.sort_values(["feature", "segment_id"]).iloc[0]
-    assert shapes["shape"][0] == " ".join(
-        f"{first[q]:.6g}" for q in ("p05", "p25", "median", "p75", "p95")
-    )
-    with_bins = distributions_frame(distributions, marts.get("segment_feature_histograms"), None)
-    assert all(len(shape.split()) >= 2 for shape in with_bins["shape"])
+    segments = marts.table("dim_segments")
+    assert set(segments["name_source"]) == {"generated"}  # the sample overrides no name
+    assert "(renamed)" not in "".join(cells(document, "overview", "segment_name"))
+    renamed_id = int(segments["segment_id"].iloc[0])
+    overridden = segments.assign(name_source=[
+        "override" if sid == renamed_id else source
+        for sid, source in zip(segments["segment_id"], segments["name_source"], strict=True)
+    ])
+    overview = overview_frame(marts.table("segment_profiles"), overridden)
+    names = dict(zip(overview["segment_id"], overview["segment_name"], strict=True))
+    expected = dict(zip(segments["segment_id"], segments["segment_name"], strict=True))
+    expected[renamed_id] += " (renamed)"
+    assert names == expected
+
+
+def test_run_warnings_are_shown(sample_db, document):
+    runs = load_marts(sample_db).table("segment_runs")
+    assert runs["warnings"].isna().all() and runs["error"].isna().all()
+    assert ">Warnings<" not in section(document, "run")
+    assert ", no warnings" in section(document, "run")
+    warned = runs.assign(warnings=[
+        "feature age left out: constant; K range cut to 2..3" if latest else None
+        for latest in runs["is_latest"]
+    ])
+    rows = run_metadata_frame(warned, {})
+    shown = rows[rows["group"] == "Warnings"]
+    assert list(shown["value"]) == ["feature age left out: constant", "K range cut to 2..3"]
+    assert ">Warnings<" in run_metadata_table(warned, {}).as_raw_html()
+    history = run_history_table(warned).as_raw_html()
+    assert ">2 warning(s)<" in history
 
 
 def test_report_renders_in_headless_chromium(report, sample_db, tmp_path):

@@ -120,7 +120,12 @@ joined as (
         segment_changes.max_centroid_drift,
         settings.warnings,
         settings.error,
-        settings.run_number = max(settings.run_number) over () as is_latest
+        coalesce(
+            settings.error is null
+            and settings.run_number
+            = max(case when settings.error is null then settings.run_number end) over (),
+            false
+        ) as is_latest
     from settings
     left join inputs on settings.run_number = inputs.run_number
     left join chosen_k_metrics

@@ -79,7 +79,7 @@ def pca_projection(
 
 
 def segment_map_chart(customers: pd.DataFrame, centroids: pd.DataFrame,
-                      segments: pd.DataFrame | None, customers_total: int) -> bytes:
+                      segments: pd.DataFrame, customers_total: int) -> bytes:
     """Sampled customers on the first two principal components of the scaled clustering
     features, coloured by segment, with every segment's centroid marked."""
     scaled = prepare_scaled(customers, centroids)

@@ -28,34 +28,27 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "transform", "lower_bound", "upper_bound", "impute_value",
     ),
     "data_quality_summary": ("source", "reason", "rows", "share_of_source"),
-    "dim_segments": ("segment_id", "segment_name", "segment_description", "traits"),
+    "dim_segments": ("segment_id", "segment_name", "segment_description", "name_source", "traits"),
     "segment_runs": (
         "run_number", "run_id", "fitted_at", "customers", "fit_rows", "feature_fingerprint",
         "features", "scaler", "k_min", "k_max", "k_selection", "chosen_k", "random_state",
-        "silhouette", "rules_accuracy", "rules_macro_f1", "is_latest",
+        "silhouette", "rules_accuracy", "rules_macro_f1", "warnings", "error", "is_latest",
     ),
     "segment_rules": ("segment_id", "rule_number", "rule", "customers", "precision", "recall"),
     "segment_feature_importance": ("feature", "variance_explained", "tree_importance"),
     "segment_feature_distributions": (
-        "segment_id", "feature", "customers", "mean", "p05", "p25", "median", "p75", "p95",
+        "segment_id", "feature", "customers", "mean", "p25", "median", "p75",
     ),
     "segment_feature_histograms": (
         "segment_id", "feature", "bin_number", "bin_lower", "bin_upper", "customers",
     ),
     "segment_campaign_performance": (
-        "campaign_id", "campaign_name", "segment_id", "contacted", "responded", "response_rate",
-        "response_rate_ci_lower", "response_rate_ci_upper", "revenue_per_contact",
-        "campaign_response_rate", "lift", "lift_ci_lower", "lift_ci_upper",
+        "campaign_id", "campaign_name", "offer_type", "channel", "campaign_start_date",
+        "campaign_contacted", "campaign_responded", "campaign_response_rate", "segment_id",
+        "segment_name", "contacted", "responded", "response_rate", "response_rate_ci_lower",
+        "response_rate_ci_upper", "revenue_per_contact", "lift", "lift_ci_lower", "lift_ci_upper",
     ),
 }
-
-# Marts still being added to the project: a section that needs one shows a "not built yet" note
-# when the mart is absent from the database. Once they land, they move to the required set.
-OPTIONAL_MARTS = frozenset({
-    "dim_segments", "segment_runs", "segment_rules", "segment_feature_importance",
-    "segment_feature_distributions", "segment_feature_histograms",
-    "segment_campaign_performance",
-})
 
 # Order that makes every table deterministic.
 MART_ORDER: dict[str, str] = {
@@ -70,7 +63,7 @@ MART_ORDER: dict[str, str] = {
     "segment_feature_importance": "feature",
     "segment_feature_distributions": "feature, segment_id",
     "segment_feature_histograms": "feature, segment_id, bin_number",
-    "segment_campaign_performance": "campaign_id, segment_id",
+    "segment_campaign_performance": "campaign_start_date, campaign_id, segment_id",
 }
 
 MAP_SAMPLE_SIZE = 5000
@@ -82,15 +75,15 @@ class ReportError(Exception):
 
 @dataclass(frozen=True)
 class Marts:
-    """The marts one report is built from; an optional mart missing from the database is None."""
+    """The marts one report is built from."""
 
     db_path: Path
-    tables: dict[str, pd.DataFrame | None]
+    tables: dict[str, pd.DataFrame]
     customers_sample: pd.DataFrame  # customer_id, segment_id and every clustering feature
     customers_total: int
 
-    def get(self, name: str) -> pd.DataFrame | None:
-        return self.tables.get(name)
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
 
 
 def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
@@ -150,16 +143,11 @@ def load_marts(db_path: Path) -> Marts:
     """Reads every mart of MART_COLUMNS plus a customer sample; ReportError if one is missing."""
     with connect_read_only(db_path) as con:
         present = existing_tables(con)
-        required = [name for name in (*MART_COLUMNS, "dim_customer_segments")
-                    if name not in OPTIONAL_MARTS]
-        missing = [name for name in required if name not in present]
+        missing = [name for name in (*MART_COLUMNS, "dim_customer_segments")
+                   if name not in present]
         if missing:
-            raise ReportError(
-                f"mart {', '.join(missing)} missing from {db_path}; {BUILD_HINT}"
-            )
-        tables = {
-            name: read_mart(con, name) if name in present else None for name in MART_COLUMNS
-        }
+            raise ReportError(f"mart {', '.join(missing)} missing from {db_path}; {BUILD_HINT}")
+        tables = {name: read_mart(con, name) for name in MART_COLUMNS}
         features = mappable_features(con, tables["segment_centroids"])
         sample = read_customers_sample(con, features)
         (total,) = con.sql("select count(*) from dim_customer_segments").fetchall()[0]

@@ -29,7 +29,6 @@ nav a { color: #0b5cad; text-decoration: none; }
 figure { margin: 16px 0; text-align: center; }
 figure img { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 13px; }
-.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 8px 12px; }
 .gt-block { margin: 12px 0 24px; }
 """
 
@@ -56,49 +55,34 @@ def image_html(png: bytes, alt: str, caption: str) -> str:
     )
 
 
-def not_built_note(marts: list[str]) -> str:
-    names = ", ".join(f"<code>{name}</code>" for name in marts)
-    return (
-        f'<p class="note">Not built yet: this section needs {names}, which this database '
-        "does not have. Run <code>dbt build</code> on a version of the project that has it.</p>"
-    )
-
-
-def missing(marts: Marts, *names: str) -> list[str]:
-    return [name for name in names if marts.get(name) is None]
-
-
 def overview_section(marts: Marts) -> Section:
-    table = sections.overview_table(marts.get("segment_profiles"), marts.get("dim_segments"))
+    table = sections.overview_table(marts.table("segment_profiles"), marts.table("dim_segments"))
     return Section("overview", "Segment overview", gt_html(table))
 
 
 def map_section(marts: Marts) -> Section:
-    png = charts.segment_map_chart(marts.customers_sample, marts.get("segment_centroids"),
-                                   marts.get("dim_segments"), marts.customers_total)
+    png = charts.segment_map_chart(marts.customers_sample, marts.table("segment_centroids"),
+                                   marts.table("dim_segments"), marts.customers_total)
     caption = ("Each dot is a customer (a fixed sample), placed by the two directions along "
                "which customers differ most in the clustering features; X marks a segment centre.")
     return Section("map", "Customer map", image_html(png, "Customer map by segment", caption))
 
 
 def heatmap_section(marts: Marts) -> Section:
-    table = sections.heatmap_table(marts.get("segment_feature_profiles"),
-                                   marts.get("dim_segments"))
+    table = sections.heatmap_table(marts.table("segment_feature_profiles"),
+                                   marts.table("dim_segments"))
     return Section("profiles", "Profile heatmap", gt_html(table))
 
 
 def distributions_section(marts: Marts) -> Section:
-    absent = missing(marts, "segment_feature_distributions")
-    if absent:
-        return Section("distributions", "Feature distributions", not_built_note(absent))
-    table = sections.distributions_table(marts.get("segment_feature_distributions"),
-                                         marts.get("segment_feature_histograms"),
-                                         marts.get("dim_segments"))
+    table = sections.distributions_table(marts.table("segment_feature_distributions"),
+                                         marts.table("segment_feature_histograms"),
+                                         marts.table("dim_segments"))
     return Section("distributions", "Feature distributions", gt_html(table))
 
 
 def k_selection_section(marts: Marts) -> Section:
-    k_selection = marts.get("segment_k_selection")
+    k_selection = marts.table("segment_k_selection")
     png = charts.k_selection_chart(k_selection)
     body = gt_html(sections.k_selection_table(k_selection)) + image_html(
         png, "Elbow and silhouette curves by K",
@@ -107,30 +91,21 @@ def k_selection_section(marts: Marts) -> Section:
 
 
 def rules_section(marts: Marts) -> Section:
-    parts = []
-    absent = missing(marts, "segment_rules")
-    if absent:
-        parts.append(not_built_note(absent))
-    else:
-        parts.append(gt_html(sections.rules_table(marts.get("segment_rules"),
-                                                  marts.get("segment_runs"),
-                                                  marts.get("dim_segments"))))
-    if marts.get("segment_feature_importance") is not None:
-        parts.append(gt_html(sections.importance_table(marts.get("segment_feature_importance"))))
-    return Section("rules", "Segment rules", "".join(parts))
+    rules = sections.rules_table(marts.table("segment_rules"), marts.table("segment_runs"),
+                                 marts.table("dim_segments"))
+    importance = sections.importance_table(marts.table("segment_feature_importance"))
+    return Section("rules", "Segment rules", gt_html(rules) + gt_html(importance))
 
 
 def campaigns_section(marts: Marts) -> Section:
-    absent = missing(marts, "segment_campaign_performance")
-    if absent:
-        return Section("campaigns", "Campaign response", not_built_note(absent))
-    table = sections.campaign_table(marts.get("segment_campaign_performance"),
-                                    marts.get("dim_segments"))
-    return Section("campaigns", "Campaign response", gt_html(table))
+    performance = marts.table("segment_campaign_performance")
+    body = (gt_html(sections.offer_summary_table(performance))
+            + gt_html(sections.campaign_table(performance)))
+    return Section("campaigns", "Campaign response", body)
 
 
 def data_quality_section(marts: Marts) -> Section:
-    table = sections.data_quality_table(marts.get("data_quality_summary"))
+    table = sections.data_quality_table(marts.table("data_quality_summary"))
     return Section("data-quality", "Data quality", gt_html(table))
 
 
@@ -140,10 +115,9 @@ def run_section(marts: Marts, generated_at: datetime) -> Section:
         "Database": str(marts.db_path),
         "Customers in dim_customer_segments": f"{marts.customers_total:,}",
     }
-    runs = marts.get("segment_runs")
-    body = gt_html(sections.run_metadata_table(runs, report))
-    if runs is not None and not runs.empty:
-        body += gt_html(sections.run_history_table(runs))
+    runs = marts.table("segment_runs")
+    body = gt_html(sections.run_metadata_table(runs, report)) + gt_html(
+        sections.run_history_table(runs))
     return Section("run", "Run metadata", body)
 
 

@@ -20,6 +20,7 @@ GREENS = ["#f7fcf5", "#a1d99b", "#238b45"]
 REDS = ["#fff5f0", "#fc9272", "#cb181d"]
 DIVERGING = ["#2166ac", "#f7f7f7", "#b2182b"]  # below the mean, at it, above it
 MISSING = "—"
+RENAMED = " (renamed)"
 
 FEATURE_LABELS = {
     "recency_days": "Recency (days)",
@@ -55,12 +56,10 @@ def segment_colours(segment_ids: list[int]) -> dict[int, str]:
     return {sid: SEGMENT_COLOURS[i % len(SEGMENT_COLOURS)] for i, sid in enumerate(ordered)}
 
 
-def segment_names(segment_ids: list[int], segments: pd.DataFrame | None) -> dict[int, str]:
-    """Segment id -> name from dim_segments; 'Segment <id>' where it is absent."""
-    if segments is None:
-        return {int(sid): f"Segment {sid}" for sid in segment_ids}
+def segment_names(segment_ids: list[int], segments: pd.DataFrame) -> dict[int, str]:
+    """Segment id -> name from dim_segments."""
     names = dict(zip(segments["segment_id"], segments["segment_name"], strict=True))
-    return {int(sid): str(names.get(sid) or f"Segment {sid}") for sid in segment_ids}
+    return {int(sid): str(names[sid]) for sid in segment_ids}
 
 
 def with_header(table: GT, title: str, subtitle: str, source: str) -> GT:
@@ -89,35 +88,37 @@ def symmetric_domain(values: pd.Series, centre: float = 0.0) -> list[float]:
 # --- segment overview -------------------------------------------------------------------------
 
 
-def overview_frame(profiles: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per segment, largest first: name, size, shares, revenue and key traits."""
+def overview_frame(profiles: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment, largest first: name (marked when a person renamed it), size, shares,
+    revenue and key traits."""
     ids = [int(sid) for sid in profiles["segment_id"]]
     names = segment_names(ids, segments)
     colours = segment_colours(ids)
-    traits = ({} if segments is None
-              else dict(zip(segments["segment_id"], segments["traits"], strict=True)))
+    by_id = segments.set_index("segment_id")
+    renamed = {int(sid) for sid in by_id.index[by_id["name_source"] == "override"]}
+    traits = by_id["traits"].fillna("").str.replace("; ", "\n").replace("", MISSING)
     frame = pd.DataFrame({
         "swatch": "■",
         "colour": [colours[sid] for sid in ids],
         "segment_id": ids,
-        "segment_name": [names[sid] for sid in ids],
+        "segment_name": [names[sid] + (RENAMED if sid in renamed else "") for sid in ids],
         "customers": profiles["customers"].astype("int64").to_numpy(),
         "customer_share": profiles["customer_share"].to_numpy(),
         "revenue": profiles["revenue"].to_numpy(),
         "revenue_share": profiles["revenue_share"].to_numpy(),
         "avg_monetary": profiles["avg_monetary"].to_numpy(),
         "purchaser_share": profiles["purchaser_share"].to_numpy(),
-        "traits": [(traits.get(sid) or MISSING).replace("; ", "\n") for sid in ids],
+        "traits": [traits[sid] for sid in ids],
     })
     return frame.sort_values(["customers", "segment_id"], ascending=[False, True],
                              ignore_index=True)
 
 
-def overview_table(profiles: pd.DataFrame, segments: pd.DataFrame | None) -> GT:
+def overview_table(profiles: pd.DataFrame, segments: pd.DataFrame) -> GT:
     frame = overview_frame(profiles, segments)
-    names_note = (
-        "Names and traits: dim_segments." if segments is not None
-        else "Segment names: dim_segments not built yet, segments shown by id."
+    renamed_note = (
+        f"{RENAMED.strip()}: named in seeds/reference/segment_name_overrides.csv, not generated."
+        if frame["segment_name"].str.endswith(RENAMED).any() else ""
     )
     table = (
         GT(frame, id="overview")
@@ -141,14 +142,15 @@ def overview_table(profiles: pd.DataFrame, segments: pd.DataFrame | None) -> GT:
         table,
         "Segment overview",
         f"{len(frame)} segments of {int(frame['customers'].sum()):,} customers, largest first",
-        f"Source: segment_profiles (sizes, revenue). {names_note}",
+        f"Source: segment_profiles (sizes, revenue); names and traits: dim_segments. "
+        f"{renamed_note}",
     )
 
 
 # --- profile heatmap --------------------------------------------------------------------------
 
 
-def heatmap_frame(feature_profiles: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
+def heatmap_frame(feature_profiles: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     """One row per feature (clustering features first), one column `s<id>` per segment holding
     the segment mean's difference from the overall mean in overall standard deviations."""
     ids = sorted(int(sid) for sid in feature_profiles["segment_id"].unique())
@@ -168,7 +170,7 @@ def heatmap_frame(feature_profiles: pd.DataFrame, segments: pd.DataFrame | None)
     return frame[columns].reset_index(drop=True)
 
 
-def heatmap_table(feature_profiles: pd.DataFrame, segments: pd.DataFrame | None) -> GT:
+def heatmap_table(feature_profiles: pd.DataFrame, segments: pd.DataFrame) -> GT:
     frame = heatmap_frame(feature_profiles, segments)
     segment_columns = [column for column in frame.columns if column.startswith("s")]
     names = segment_names([int(column[1:]) for column in segment_columns], segments)
@@ -205,29 +207,25 @@ def histogram_shapes(histograms: pd.DataFrame) -> pd.Series:
 
 
 def distributions_frame(
-    distributions: pd.DataFrame, histograms: pd.DataFrame | None, segments: pd.DataFrame | None
+    distributions: pd.DataFrame, histograms: pd.DataFrame, segments: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per feature and segment: quantiles, and the values its nanoplot draws (the
-    histogram's bin counts when segment_feature_histograms exists, else the quantiles)."""
+    """One row per feature and segment: quartiles, and the histogram's bin counts that its
+    nanoplot draws."""
     ids = [int(sid) for sid in distributions["segment_id"].unique()]
     names = segment_names(ids, segments)
     frame = distributions.copy()
     frame["feature_label"] = frame["feature"].map(feature_label)
     frame["segment"] = [names[int(sid)] for sid in frame["segment_id"]]
-    if histograms is not None:
-        shapes = histogram_shapes(histograms)
-        keys = zip(frame["feature"], frame["segment_id"], strict=True)
-        frame["shape"] = [shapes.get((feature, sid), "") for feature, sid in keys]
-    else:
-        quantiles = frame[["p05", "p25", "median", "p75", "p95"]]
-        frame["shape"] = [" ".join(f"{value:.6g}" for value in row) for row in quantiles.to_numpy()]
+    shapes = histogram_shapes(histograms)
+    keys = zip(frame["feature"], frame["segment_id"], strict=True)
+    frame["shape"] = [shapes[key] for key in keys]
     frame = frame.sort_values(["feature", "segment_id"], ignore_index=True)
     return frame[["feature", "feature_label", "segment_id", "segment", "customers", "mean",
                   "p25", "median", "p75", "shape"]]
 
 
 def distributions_table(
-    distributions: pd.DataFrame, histograms: pd.DataFrame | None, segments: pd.DataFrame | None
+    distributions: pd.DataFrame, histograms: pd.DataFrame, segments: pd.DataFrame
 ) -> GT:
     frame = distributions_frame(distributions, histograms, segments)
     table = (
@@ -237,21 +235,17 @@ def distributions_table(
                     p75="75th pct", shape="Distribution")
         .fmt_integer(columns="customers")
         .fmt_number(columns=["mean", "p25", "median", "p75"], n_sigfig=3)
-        .fmt_nanoplot(columns="shape", plot_type="bar" if histograms is not None else "line")
+        .fmt_nanoplot(columns="shape", plot_type="bar")
     )
     for feature in frame["feature"].unique():  # one colour scale per feature (own units)
         rows = frame.index[frame["feature"] == feature].tolist()
         table = table.data_color(columns="median", rows=rows, palette=BLUES)
-    shape_note = (
-        "bars: customers per bin, bins shared by all segments of a feature "
-        "(segment_feature_histograms)" if histograms is not None
-        else "line: the 5th, 25th, 50th, 75th and 95th percentiles"
-    )
     return with_header(
         table,
         "Feature distributions per segment",
         "Where a segment's customers lie on each feature, in the feature's own units",
-        f"Source: segment_feature_distributions. Distribution: {shape_note}.",
+        "Source: segment_feature_distributions. Distribution: customers per bin, bins shared "
+        "by all segments of a feature (segment_feature_histograms).",
     )
 
 
@@ -310,14 +304,12 @@ def k_selection_table(k_selection: pd.DataFrame) -> GT:
 # --- segment rules ----------------------------------------------------------------------------
 
 
-def latest_run(runs: pd.DataFrame | None) -> pd.Series | None:
-    if runs is None or runs.empty:
-        return None
-    latest = runs[runs["is_latest"].fillna(False).astype(bool)]
-    return (latest if not latest.empty else runs).sort_values("run_number").iloc[-1]
+def latest_run(runs: pd.DataFrame) -> pd.Series:
+    """The run whose fit the marts show (is_latest)."""
+    return runs[runs["is_latest"]].sort_values("run_number").iloc[-1]
 
 
-def rules_frame(rules: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
+def rules_frame(rules: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     ids = [int(sid) for sid in rules["segment_id"].unique()]
     names = segment_names(ids, segments)
     frame = rules.sort_values(["segment_id", "rule_number"], ignore_index=True).copy()
@@ -326,15 +318,15 @@ def rules_frame(rules: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFr
                   "recall"]]
 
 
-def rules_table(rules: pd.DataFrame, runs: pd.DataFrame | None,
-                segments: pd.DataFrame | None) -> GT:
+def rules_table(rules: pd.DataFrame, runs: pd.DataFrame,
+                segments: pd.DataFrame) -> GT:
     frame = rules_frame(rules, segments)
     run = latest_run(runs)
     accuracy = (
         f"The rules reproduce the segments for {run['rules_accuracy']:.1%} of customers "
         f"(macro F1 {run['rules_macro_f1']:.2f})"
-        if run is not None and pd.notna(run["rules_accuracy"])
-        else "Classifier accuracy: segment_runs not built yet"
+        if pd.notna(run["rules_accuracy"])
+        else "The latest run has no rule accuracy"
     )
     table = (
         GT(frame, groupname_col="segment", id="rules")
@@ -379,15 +371,84 @@ def importance_table(importance: pd.DataFrame) -> GT:
 # --- campaigns --------------------------------------------------------------------------------
 
 
-def campaign_frame(performance: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
-    ids = [int(sid) for sid in performance["segment_id"].unique()]
-    names = segment_names(ids, segments)
-    frame = performance.sort_values(["campaign_id", "segment_id"], ignore_index=True).copy()
-    frame["campaign"] = [
-        f"{name} (response {rate:.1%})"
-        for name, rate in zip(frame["campaign_name"], frame["campaign_response_rate"], strict=True)
+def offer_label(offer_type: str) -> str:
+    return offer_type.replace("_", " ").capitalize()
+
+
+def offer_segment_frame(performance: pd.DataFrame) -> pd.DataFrame:
+    """One row per offer type and segment, pooled over the offer type's campaigns; lift_floor is
+    the segment's lowest lift_ci_lower over those campaigns (its surest lift)."""
+    pooled = performance.groupby(["offer_type", "segment_id", "segment_name"], as_index=False).agg(
+        campaigns=("campaign_id", "nunique"),
+        contacted=("contacted", "sum"),
+        responded=("responded", "sum"),
+        lift_floor=("lift_ci_lower", "min"),
+        clearly_better=("lift_ci_lower", lambda lower: int((lower > 1).sum())),
+    )
+    offers = performance.drop_duplicates("campaign_id").groupby("offer_type").agg(
+        offer_contacted=("campaign_contacted", "sum"),
+        offer_responded=("campaign_responded", "sum"),
+    )
+    pooled = pooled.join(offers, on="offer_type")
+    pooled["response_rate"] = pooled["responded"] / pooled["contacted"]
+    pooled["offer_response_rate"] = pooled["offer_responded"] / pooled["offer_contacted"]
+    pooled["lift"] = pooled["response_rate"] / pooled["offer_response_rate"]
+    return pooled
+
+
+def offer_summary_frame(performance: pd.DataFrame) -> pd.DataFrame:
+    """Per offer type, the segment with the highest lift_floor: who responds best to it."""
+    pooled = offer_segment_frame(performance).sort_values(
+        ["offer_type", "lift_floor", "segment_id"], ascending=[True, False, True],
+        na_position="last")
+    best = pooled.groupby("offer_type", as_index=False).head(1).reset_index(drop=True)
+    best["offer"] = best["offer_type"].map(offer_label)
+    best["verdict"] = [
+        f"Clearly better in {better} of {n} campaign{'s' if n > 1 else ''}" if floor > 1
+        else "No segment clearly better"
+        for floor, better, n in zip(best["lift_floor"], best["clearly_better"],
+                                    best["campaigns"], strict=True)
     ]
-    frame["segment"] = [names[int(sid)] for sid in frame["segment_id"]]
+    return best[["offer", "offer_type", "segment_name", "response_rate", "offer_response_rate",
+                 "lift", "lift_floor", "verdict"]]
+
+
+def offer_summary_table(performance: pd.DataFrame) -> GT:
+    frame = offer_summary_frame(performance)
+    clear = frame.index[frame["lift_floor"] > 1].tolist()
+    table = (
+        GT(frame, rowname_col="offer", id="offer_summary")
+        .cols_hide("offer_type")
+        .cols_label(segment_name="Responds best", response_rate="Its response rate",
+                    offer_response_rate="All contacted", lift="Lift",
+                    lift_floor="Lift, lower 95% bound", verdict="Verdict")
+        .fmt_percent(columns=["response_rate", "offer_response_rate"], decimals=1)
+        .fmt_number(columns=["lift", "lift_floor"], decimals=2)
+        .data_color(columns="lift_floor", palette=DIVERGING[::-1],
+                    domain=symmetric_domain(frame["lift_floor"], centre=1.0), na_color="#ffffff")
+        .tab_style(style.text(weight="bold"), loc.body(columns="segment_name", rows=clear))
+    )
+    return with_header(
+        table,
+        "Who responds best, per offer type",
+        "The segment whose lift is surest: the highest lower 95% bound on lift, taking each "
+        "segment's weakest campaign of the offer type",
+        "Source: segment_campaign_performance, pooled over the offer type's campaigns. "
+        "Lift above 1: the segment responds better than all contacted customers; bold when "
+        "even the lower bound is above 1.",
+    )
+
+
+def campaign_frame(performance: pd.DataFrame) -> pd.DataFrame:
+    """One row per campaign and segment, grouped under the campaign, oldest campaign first."""
+    frame = performance.sort_values(["campaign_start_date", "campaign_id", "segment_id"],
+                                    ignore_index=True).copy()
+    frame["campaign"] = [
+        f"{row.campaign_name} · {offer_label(row.offer_type)} by {row.channel} · "
+        f"{row.campaign_start_date:%Y-%m-%d} · {int(row.campaign_responded):,} of "
+        f"{int(row.campaign_contacted):,} responded ({row.campaign_response_rate:.1%})"
+        for row in frame.itertuples()
+    ]
     frame["response_ci"] = [
         f"{low:.1%} – {high:.1%}" if pd.notna(low) and pd.notna(high) else MISSING
         for low, high in zip(frame["response_rate_ci_lower"], frame["response_rate_ci_upper"],
@@ -397,15 +458,17 @@ def campaign_frame(performance: pd.DataFrame, segments: pd.DataFrame | None) -> 
         f"{low:.2f} – {high:.2f}" if pd.notna(low) and pd.notna(high) else MISSING
         for low, high in zip(frame["lift_ci_lower"], frame["lift_ci_upper"], strict=True)
     ]
-    return frame[["campaign", "segment", "segment_id", "contacted", "responded", "response_rate",
-                  "response_ci", "revenue_per_contact", "lift", "lift_ci"]]
+    return frame[["campaign", "segment_name", "segment_id", "contacted", "responded",
+                  "response_rate", "response_ci", "revenue_per_contact", "lift", "lift_ci",
+                  "lift_ci_lower"]]
 
 
-def campaign_table(performance: pd.DataFrame, segments: pd.DataFrame | None) -> GT:
-    frame = campaign_frame(performance, segments)
+def campaign_table(performance: pd.DataFrame) -> GT:
+    frame = campaign_frame(performance)
+    clear = frame.index[frame["lift_ci_lower"] > 1].tolist()
     table = (
-        GT(frame, rowname_col="segment", groupname_col="campaign", id="campaigns")
-        .cols_hide("segment_id")
+        GT(frame, rowname_col="segment_name", groupname_col="campaign", id="campaigns")
+        .cols_hide(["segment_id", "lift_ci_lower"])
         .cols_label(contacted="Contacted", responded="Responded", response_rate="Response rate",
                     response_ci="95% interval", revenue_per_contact="Revenue per contact",
                     lift="Lift", lift_ci="Lift 95% interval")
@@ -417,12 +480,13 @@ def campaign_table(performance: pd.DataFrame, segments: pd.DataFrame | None) -> 
                      missing_text=MISSING)
         .data_color(columns="lift", palette=DIVERGING[::-1],
                     domain=symmetric_domain(frame["lift"], centre=1.0), na_color="#ffffff")
+        .tab_style(style.text(weight="bold"), loc.stub(rows=clear))
     )
     return with_header(
         table,
         "Campaign response by segment",
         "Lift: the segment's response rate over the campaign's (above 1: responds better)",
-        "Source: segment_campaign_performance.",
+        "Source: segment_campaign_performance. Bold: the lift's lower 95% bound is above 1.",
     )
 
 
@@ -474,59 +538,79 @@ def data_quality_table(summary: pd.DataFrame) -> GT:
 # --- run metadata -----------------------------------------------------------------------------
 
 
-def run_metadata_frame(runs: pd.DataFrame | None, report: dict[str, str]) -> pd.DataFrame:
-    """Item / value rows: the latest model run (when segment_runs exists), then the report's."""
+def run_warnings(run: pd.Series) -> list[str]:
+    """The run's warnings (segment_runs joins them with '; ')."""
+    return str(run["warnings"]).split("; ") if pd.notna(run["warnings"]) else []
+
+
+def run_metadata_frame(runs: pd.DataFrame, report: dict[str, str]) -> pd.DataFrame:
+    """Item / value rows: the latest model run and its warnings, if any, then the report's."""
     run = latest_run(runs)
-    items: list[tuple[str, str, str]] = []
-    if run is not None:
-        k_range = f"{int(run['k_min'])} to {int(run['k_max'])} ({run['k_selection']})"
-        items += [
-            ("Model run", "Run id", str(run["run_id"])),
-            ("Model run", "Run number", str(int(run["run_number"]))),
-            ("Model run", "Fitted at", str(run["fitted_at"])),
-            ("Model run", "Customers scored / fit rows",
-             f"{int(run['customers']):,} / {int(run['fit_rows']):,}"),
-            ("Model run", "Data fingerprint", str(run["feature_fingerprint"])),
-            ("Config", "Features", str(run["features"]).replace(",", ", ")),
-            ("Config", "Scaler", str(run["scaler"])),
-            ("Config", "K range (selection)", k_range),
-            ("Config", "Chosen K", str(int(run["chosen_k"]))),
-            ("Config", "Random state", str(int(run["random_state"]))),
-        ]
+    k_range = f"{int(run['k_min'])} to {int(run['k_max'])} ({run['k_selection']})"
+    items: list[tuple[str, str, str]] = [
+        ("Model run", "Run id", str(run["run_id"])),
+        ("Model run", "Run number", str(int(run["run_number"]))),
+        ("Model run", "Fitted at", str(run["fitted_at"])),
+        ("Model run", "Customers scored / fit rows",
+         f"{int(run['customers']):,} / {int(run['fit_rows']):,}"),
+        ("Model run", "Data fingerprint", str(run["feature_fingerprint"])),
+        *[("Warnings", f"Warning {number}", warning)
+          for number, warning in enumerate(run_warnings(run), start=1)],
+        ("Config", "Features", str(run["features"]).replace(",", ", ")),
+        ("Config", "Scaler", str(run["scaler"])),
+        ("Config", "K range (selection)", k_range),
+        ("Config", "Chosen K", str(int(run["chosen_k"]))),
+        ("Config", "Random state", str(int(run["random_state"]))),
+    ]
     items += [("Report", key, value) for key, value in report.items()]
     return pd.DataFrame(items, columns=["group", "item", "value"])
 
 
-def run_metadata_table(runs: pd.DataFrame | None, report: dict[str, str]) -> GT:
+def run_metadata_table(runs: pd.DataFrame, report: dict[str, str]) -> GT:
     frame = run_metadata_frame(runs, report)
+    warnings = frame.index[frame["group"] == "Warnings"].tolist()
     table = (
         GT(frame, rowname_col="item", groupname_col="group", id="run_metadata")
         .cols_label(value="")
         .tab_style(style.text(font="ui-monospace, Menlo, Consolas, monospace", size="12px"),
                    loc.body(columns="value"))
+        .tab_style(style.fill(color="#fff8e1"), loc.body(rows=warnings))
     )
-    source = (
-        "Source: segment_runs (latest run)." if runs is not None
-        else "Model run details: segment_runs not built yet."
-    )
-    return with_header(table, "Run metadata", "What this report was built from", source)
+    subtitle = "What this report was built from" + (
+        f"; the model run has {len(warnings)} warning(s)" if warnings else ", no warnings")
+    return with_header(table, "Run metadata", subtitle, "Source: segment_runs (latest run).")
+
+
+def run_notes(runs: pd.DataFrame) -> list[str]:
+    """Per run: its error, else how many warnings it had, else nothing."""
+    return [
+        f"error: {error}" if pd.notna(error)
+        else f"{len(str(warnings).split('; '))} warning(s)" if pd.notna(warnings) else ""
+        for error, warnings in zip(runs["error"], runs["warnings"], strict=True)
+    ]
 
 
 def run_history_table(runs: pd.DataFrame) -> GT:
     frame = runs.sort_values("run_number", ascending=False, ignore_index=True)
+    notes = run_notes(frame)
     frame = frame[["run_number", "fitted_at", "customers", "chosen_k", "silhouette",
                    "rules_accuracy", "feature_fingerprint"]].copy()
     frame["fitted_at"] = frame["fitted_at"].astype(str)
     frame["feature_fingerprint"] = frame["feature_fingerprint"].str.slice(0, 12)
+    frame["notes"] = notes
     table = (
         GT(frame, id="run_history")
         .cols_label(run_number="Run", fitted_at="Fitted at", customers="Customers",
                     chosen_k="K", silhouette="Silhouette", rules_accuracy="Rules accuracy",
-                    feature_fingerprint="Fingerprint")
-        .fmt_integer(columns=["customers"])
+                    feature_fingerprint="Fingerprint", notes="Notes")
+        .fmt_integer(columns=["customers", "chosen_k"])
         .fmt_number(columns="silhouette", decimals=3)
         .fmt_percent(columns="rules_accuracy", decimals=1)
-        .data_color(columns="silhouette", palette=GREENS)
+        .sub_missing(columns=["customers", "chosen_k", "silhouette", "rules_accuracy"],
+                     missing_text=MISSING)
+        .data_color(columns="silhouette", palette=GREENS, na_color="#ffffff")
     )
+    if not any(notes):
+        table = table.cols_hide("notes")
     return with_header(table, "Run history", "Every model run kept in the database, newest first",
                        "Source: segment_runs.")
