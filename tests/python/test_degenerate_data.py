@@ -45,9 +45,9 @@ def failed_build(tmp_path: Path, rows: list[dict], variables: dict | None = None
 def test_unsegmentable_data_stops_the_build_with_one_clear_line(tmp_path, rows, expected):
     output = failed_build(tmp_path, rows)
     assert FAILURE in output and expected in output
-    # The failed run is kept in the history, with its reason.
-    assert query(tmp_path, "select error is not null, chosen_k from segment_runs") == [
-        (True, None)]
+    # The failed run is kept in the history, with its reason; no fit is the latest one.
+    assert query(tmp_path, "select error is not null, chosen_k, is_latest from segment_runs") == [
+        (True, None, False)]
 
 
 def test_more_segments_than_distinct_customers_names_the_var_to_change(tmp_path):
