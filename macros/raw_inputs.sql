@@ -8,6 +8,11 @@
     Without var raw_data_dir the inputs are the bundled seeds (raw_<name>). With it, DuckDB reads
     <raw_data_dir>/<name>.parquet or <name>.csv directly. customers is required; a missing
     transactions, campaigns or campaign_contacts input reads as an empty relation.
+
+    A CSV record DuckDB cannot parse (wrong number of fields, broken quoting, bytes that are not
+    UTF-8, an over-long line) is not dropped: the read keeps it in DuckDB's rejects tables, and
+    raw_malformed_rows(name) hands it to base_<name>, which quarantines it with a csv_* reason
+    (see capture_raw_input).
 -#}
 
 {% macro raw_contract() %}
@@ -27,7 +32,8 @@
 {% macro derived_column_names() %}
     {#- Names the models derive from the inputs; an extra input column may not take one. -#}
     {%- set names = [
-        'raw_record', 'reject_reason', 'invalid_attributes', 'has_email', 'non_null_values',
+        'raw_record', 'raw_row', 'kept_raw_row', 'reject_reason', 'row_reason',
+        'invalid_attributes', 'has_email', 'non_null_values', 'signup_date_value',
         'id_occurrence', 'age_number', 'income_number', 'tenure_days', 'age_band', 'income_band',
         'has_purchases', 'first_purchase_at', 'last_purchase_at', 'recency_days', 'frequency',
         'returned_orders', 'monetary', 'avg_order_value', 'avg_basket_quantity',
@@ -58,7 +64,7 @@
                 ~ "customers is the one required input.") }}
         {%- endif -%}
         {%- set from_sql = none if path is none
-            else adapter.dispatch('read_raw_file', 'custseg')(path) -%}
+            else adapter.dispatch('read_raw_file', 'custseg')(path, name) -%}
     {%- endif -%}
 
     {%- if from_sql is none -%}
@@ -96,18 +102,52 @@
 {% endmacro %}
 
 
+{% macro pii_column_pattern() %}
+    {#-
+        Column names (normalised) that hold personal data: contact details, names, addresses,
+        birth dates, identity and payment numbers. Such columns never leave staging; has_email
+        (a flag) is not personal data. The test assert_no_pii_downstream_of_staging and
+        tests/python/test_bad_input.py scan every model outside staging with it.
+    -#}
+    {{ return(
+        '(.*e_?mail.*|.*(phone|mobile|fax).*|.*(address|street|post_?code|postal_code|zip_?code).*'
+        ~ '|(.*_)?(first|last|full|given|middle|maiden|customer|person|contact)_?name|surname|name'
+        ~ '|.*(birth_?date|date_of_birth|birthday|dob).*'
+        ~ '|.*(ssn|social_security|national_id|passport|tax_id|iban|credit_card|card_number'
+        ~ '|ip_address|password).*)'
+    ) }}
+{% endmacro %}
+
+
+{% macro is_pii_column(name) %}
+    {{ return(name | lower != 'has_email'
+              and modules.re.fullmatch(pii_column_pattern(), name | lower) is not none) }}
+{% endmacro %}
+
+
+{% macro raw_extra_columns() %}
+    {#- Customer input columns beyond the contract (normalised names, as raw_source gives them). -#}
+    {%- set contract = raw_contract()['customers'] -%}
+    {%- set extras = [] -%}
+    {%- for column in raw_columns(raw_source('customers')) if column not in contract -%}
+        {%- do extras.append(column) -%}
+    {%- endfor -%}
+    {{ return(extras) }}
+{% endmacro %}
+
+
 {% macro raw_extra_numeric_columns() %}
     {#-
         Extra customer attributes beyond the contract whose every non-null value is a number:
         they become features. Read from the raw input, for staging; later layers call
-        extra_numeric_columns(), which reads them off stg_customers.
+        extra_numeric_columns(), which reads them off stg_customers. A column named like
+        personal data (pii_column_pattern: a phone number is all digits) is never one.
     -#}
-    {%- set contract = raw_contract()['customers'] -%}
     {%- set source_sql = raw_source('customers') -%}
     {%- set extras = [] -%}
     {%- if execute -%}
         {%- set candidates = [] -%}
-        {%- for column in raw_columns(source_sql) if column not in contract -%}
+        {%- for column in raw_extra_columns() if not is_pii_column(column) -%}
             {%- do candidates.append(column) -%}
         {%- endfor -%}
         {%- if candidates -%}
@@ -164,15 +204,238 @@
 {% endmacro %}
 
 
-{% macro duckdb__read_raw_file(path) %}
+{% macro duckdb__read_raw_file(path, name) %}
     {%- if path.endswith('.parquet') -%}
         read_parquet({{ custseg.sql_string(path) }})
     {%- else -%}
+        {#-
+            No sniffing: a file with many bad lines can defeat it. The dialect is fixed (RFC 4180
+            with a header row), every column is text, and records that break it go to the rejects
+            tables (store_rejects) instead of failing the read or vanishing.
+        -#}
+        {%- set columns = [] -%}
+        {%- for column in csv_header(path) -%}
+            {%- do columns.append(custseg.sql_string(column) ~ ": 'varchar'") -%}
+        {%- endfor -%}
         read_csv(
             {{ custseg.sql_string(path) }},
-            header = true, delim = ',', quote = '"', all_varchar = true, strict_mode = true
+            header = true, auto_detect = false, columns = { {{- columns | join(', ') -}} },
+            delim = ',', quote = '"', escape = '"', strict_mode = true,
+            store_rejects = true,
+            rejects_table = '{{ csv_rejects_table(name) }}',
+            rejects_scan = '{{ csv_rejects_table(name) }}_scans'
         )
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro csv_header(path) %}
+    {#- The column names on the first line of a CSV file (quoted names may hold commas). -#}
+    {%- set first_line = run_query(
+        "select line from read_csv(" ~ custseg.sql_string(path) ~ ", header = false,"
+        ~ " auto_detect = false, columns = {'line': 'varchar'}, delim = '\x1f', quote = '',"
+        ~ " escape = '', strict_mode = false, ignore_errors = true) limit 1") -%}
+    {%- if first_line.rows | length == 0 or first_line.rows[0][0] is none -%}
+        {{ exceptions.raise_compiler_error("'" ~ path ~ "' has no header row.") }}
+    {%- endif -%}
+    {%- set names = [] -%}
+    {%- for field in modules.re.finditer('(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))', first_line.rows[0][0]) -%}
+        {%- set name = field.group(1).replace('""', '"') if field.group(1) is not none
+            else field.group(2).strip() -%}
+        {%- if name == '' or name in names -%}
+            {{ exceptions.raise_compiler_error(
+                "'" ~ path ~ "': every header field needs a distinct, non-empty column name.") }}
+        {%- endif -%}
+        {%- do names.append(name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{% macro csv_rejects_table(name) %}
+    {#- DuckDB's temporary rejects table of the CSV input `name`: one row per error, per scan. -#}
+    {{- return('custseg_csv_rejects_' ~ name) -}}
+{% endmacro %}
+
+
+{% macro raw_csv_path(name) %}
+    {#- The input file of `name` when it is a CSV file read from raw_data_dir, else none. -#}
+    {%- set raw_dir = var('raw_data_dir', none) -%}
+    {%- if raw_dir is none or not execute or target.type != 'duckdb' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set path = custseg.duckdb__find_raw_file(raw_dir, name) -%}
+    {{ return(path if path is not none and not path.endswith('.parquet') else none) }}
+{% endmacro %}
+
+
+{% macro capture_raw_input(name) %}
+    {#-
+        A pre_hook of base_<name>. For a CSV input it reads the file once, every column, into
+        a temporary table (raw_input(name) then reads it) and copies the records DuckDB rejected
+        in that same read into another (raw_malformed_rows(name) reads it). One read for both
+        keeps them consistent: DuckDB checks a field (its encoding, say) only when the column is
+        read, and its rejects tables are temporary (this connection only) and refilled by every
+        read. Renders nothing for seeds and Parquet files.
+    -#}
+    {%- if raw_csv_path(name) is not none -%}
+        {%- do run_query(
+            'create or replace temp table custseg_raw_' ~ name ~ ' as select * from '
+            ~ raw_source(name) ~ ' as raw_input') -%}
+        {%- set rejects = csv_rejects_table(name) -%}
+        {%- set bad_encoding = run_query(
+            "select count(*) from " ~ rejects ~ " where error_type in ('INVALID ENCODING',"
+            ~ " 'INVALID UNICODE') and scan_id = (select max(scan_id) from " ~ rejects ~ "_scans)"
+        ).rows[0][0] > 0 -%}
+        create or replace temp table custseg_malformed_{{ name }} as
+        with
+
+        errors as (
+            select * from {{ rejects }}
+            where scan_id = (select max(scan_id) from {{ rejects }}_scans)
+        ),
+
+        -- A record can break several rules; it gets one reason, the most basic one first.
+        reasons as (
+            select
+                line,
+                line_byte_position,
+                csv_line,
+                error_message,
+                case error_type
+                    when 'INVALID ENCODING' then 1
+                    when 'INVALID UNICODE' then 1
+                    when 'UNQUOTED VALUE' then 2
+                    when 'LINE SIZE OVER MAXIMUM' then 3
+                    when 'TOO MANY COLUMNS' then 4
+                    when 'MISSING COLUMNS' then 5
+                    else 6
+                end as priority,
+                case error_type
+                    when 'INVALID ENCODING' then 'csv_invalid_encoding'
+                    when 'INVALID UNICODE' then 'csv_invalid_encoding'
+                    when 'UNQUOTED VALUE' then 'csv_bad_quoting'
+                    when 'LINE SIZE OVER MAXIMUM' then 'csv_line_too_long'
+                    when 'TOO MANY COLUMNS' then 'csv_too_many_columns'
+                    when 'MISSING COLUMNS' then 'csv_missing_columns'
+                    else 'csv_malformed_record'
+                end as reject_reason
+            from errors
+        ),
+
+        per_record as (
+            select
+                line as line_number,
+                arg_min(reject_reason, priority) as reject_reason,
+                arg_min(csv_line, priority) as raw_line,
+                arg_min(error_message, priority) as error_message,
+                min(line_byte_position) as line_byte_position
+            from reasons
+            group by line
+        )
+
+        {%- if bad_encoding %},
+
+        -- DuckDB shows bytes that are not UTF-8 as '?', one per byte. Such a record keeps its
+        -- exact bytes instead, as text with the bad bytes escaped (M\xFCnchen).
+        file_bytes as (
+            select content from read_blob({{ custseg.sql_string(raw_csv_path(name)) }})
+        ),
+
+        exact_lines as (
+            select
+                per_record.line_number,
+                per_record.reject_reason,
+                case
+                    when per_record.reject_reason = 'csv_invalid_encoding'
+                        then cast(file_bytes.content[
+                            per_record.line_byte_position:
+                            per_record.line_byte_position + strlen(per_record.raw_line) - 1
+                        ] as varchar)
+                    else per_record.raw_line
+                end as raw_line,
+                per_record.error_message
+            from per_record
+            cross join file_bytes
+        )
+
+        select * from exact_lines
+        {%- else %}
+
+        select
+            line_number,
+            reject_reason,
+            raw_line,
+            error_message
+        from per_record
+        {%- endif %}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro release_raw_input(name) %}
+    {#- A post_hook of base_<name>: frees what capture_raw_input(name) kept. -#}
+    {%- if raw_csv_path(name) is not none -%}
+        drop table if exists custseg_raw_{{ name }};
+        drop table if exists custseg_malformed_{{ name }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro raw_input(name) %}
+    {#-
+        What base_<name> reads: the rows of raw_source(name) DuckDB could parse, as captured by
+        the model's pre_hook capture_raw_input(name) for a CSV input.
+    -#}
+    {%- if raw_csv_path(name) is not none -%}
+        custseg_raw_{{ name }}
+    {%- else -%}
+        {{ raw_source(name) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro raw_malformed_rows(name) %}
+    {#-
+        Subquery of the CSV records of input `name` that DuckDB could not parse: line_number
+        (in the file), reject_reason (csv_*), raw_line (the record as read; for
+        csv_invalid_encoding its exact bytes with the bad ones escaped, e.g. M\xFCnchen; for
+        csv_line_too_long its first 10,000 characters), error_message. Empty for seeds and Parquet. Needs the model's
+        pre_hook capture_raw_input(name).
+    -#}
+    {%- if raw_csv_path(name) is not none -%}
+        (select * from custseg_malformed_{{ name }})
+    {%- else -%}
+        (select
+            cast(null as bigint) as line_number,
+            cast(null as varchar) as reject_reason,
+            cast(null as varchar) as raw_line,
+            cast(null as varchar) as error_message
+        where 1 = 0)
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro raw_record_count(name) %}
+    {#-
+        Raw records of input `name`, counted by reading it now: for a CSV file the rows DuckDB
+        parsed (reading every column) plus the records it rejected; else the rows.
+    -#}
+    {%- set source_sql = raw_source(name) -%}  {#- also at parse time: records the seed's ref -#}
+    {%- if not execute -%}
+        {{ return(0) }}
+    {%- elif raw_csv_path(name) is none -%}
+        {%- set counted = run_query('select count(*) from ' ~ source_sql ~ ' as raw_input') -%}
+        {{ return(counted.rows[0][0] | int) }}
+    {%- endif -%}
+    {%- do run_query('create or replace temp table custseg_counted_' ~ name ~ ' as select * from '
+                     ~ source_sql ~ ' as raw_input') -%}
+    {%- set rejects = csv_rejects_table(name) -%}
+    {%- set counted = run_query(
+        'select (select count(*) from custseg_counted_' ~ name ~ ') + (select count(distinct line)'
+        ~ ' from ' ~ rejects ~ ' where scan_id = (select max(scan_id) from ' ~ rejects ~ '_scans))') -%}
+    {%- do run_query('drop table custseg_counted_' ~ name) -%}
+    {{ return(counted.rows[0][0] | int) }}
 {% endmacro %}
 
 

@@ -1,13 +1,34 @@
 {#-
     Every raw campaign contact, typed, with the first reason it fails validation (null =
-    accepted). One contact per campaign and customer: later copies are duplicate_contact.
+    accepted). A contacted_at that does not parse or lies outside min_valid_ts..max_valid_ts is
+    invalid. One contact per campaign and customer, the first valid one: later copies are
+    duplicate_contact when every raw value equals the kept row's, else conflicting_contact. CSV
+    records DuckDB cannot parse are csv_* rejects.
 -#}
+{{ config(
+    pre_hook="{{ custseg.capture_raw_input('campaign_contacts') }}",
+    post_hook="{{ custseg.release_raw_input('campaign_contacts') }}",
+) }}
 {%- set contract = raw_contract()['campaign_contacts'] -%}
+{%- set min_valid_ts = var('min_valid_ts', '1900-01-01') -%}
+{%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+
+{#- The rows sharing a key, best first: the first is kept. -#}
+{%- set by_contact -%}
+partition by campaign_id, customer_id
+order by
+    row_reason nulls first
+    {%- for column in contract %}, raw_{{ column }}{% endfor %}
+{%- endset %}
 
 with
 
 source as (
-    select * from {{ raw_source('campaign_contacts') }}
+    select * from {{ raw_input('campaign_contacts') }}
+),
+
+malformed as (
+    select * from {{ raw_malformed_rows('campaign_contacts') }}
 ),
 
 campaigns as (
@@ -39,9 +60,16 @@ typed as (
 checked as (
     select
         typed.*,
+        {{ columns_to_json(contract, prefix='typed.raw_') }} as raw_row,
         case
             when typed.campaign_id is null then 'missing_campaign_id'
             when typed.customer_id is null then 'missing_customer_id'
+            when typed.raw_contacted_at is not null and not coalesce(
+                    typed.contacted_at between cast('{{ min_valid_ts }}' as timestamp)
+                    and cast('{{ max_valid_ts }}' as timestamp),
+                    false
+                )
+                then 'invalid_contacted_at'
             when typed.raw_responded is not null and typed.responded is null
                 then 'invalid_responded'
             when typed.raw_response_revenue is not null
@@ -58,12 +86,11 @@ checked as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by campaign_id, customer_id
-            order by
-                row_reason nulls first
-                {%- for column in contract %}, raw_{{ column }}{% endfor %}
-        ) as contact_occurrence
+        row_number() over ({{ by_contact }}) as contact_occurrence,
+        first_value(raw_row) over (
+            {{ by_contact }}
+            rows between unbounded preceding and unbounded following
+        ) as kept_raw_row
     from checked
 ),
 
@@ -72,18 +99,42 @@ validated as (
         *,
         coalesce(
             row_reason,
-            case when contact_occurrence > 1 then 'duplicate_contact' end
+            case
+                when contact_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_contact'
+                when contact_occurrence > 1 then 'conflicting_contact'
+            end
         ) as reject_reason
     from ranked
+),
+
+parsed_rows as (
+    select
+        campaign_id,
+        customer_id,
+        contacted_at,
+        coalesce(responded, false) as responded,
+        coalesce(response_revenue, 0) as response_revenue,
+        reject_reason,
+        case when reject_reason is not null then raw_row end as raw_record
+    from validated
+),
+
+malformed_rows as (
+    select
+        null as campaign_id,
+        null as customer_id,
+        null as contacted_at,
+        null as responded,
+        null as response_revenue,
+        reject_reason,
+        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
+    from malformed
+),
+
+all_rows as (
+    select * from parsed_rows
+    union all
+    select * from malformed_rows
 )
 
-select
-    campaign_id,
-    customer_id,
-    contacted_at,
-    coalesce(responded, false) as responded,
-    coalesce(response_revenue, 0) as response_revenue,
-    reject_reason,
-    case when reject_reason is not null then {{ columns_to_json(contract, prefix='raw_') }} end
-        as raw_record
-from validated
+select * from all_rows

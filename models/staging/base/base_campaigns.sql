@@ -1,10 +1,33 @@
-{#- Every raw campaign row, typed, with the first reason it fails validation (null = accepted). -#}
+{#-
+    Every raw campaign row, typed, with the first reason it fails validation (null = accepted).
+    A date that does not parse or lies before min_valid_ts is invalid. Of rows sharing a
+    campaign_id the first valid one is kept; the others are duplicate_campaign_id when every raw
+    value equals the kept row's, else conflicting_campaign_id. CSV records DuckDB cannot parse
+    are csv_* rejects.
+-#}
+{{ config(
+    pre_hook="{{ custseg.capture_raw_input('campaigns') }}",
+    post_hook="{{ custseg.release_raw_input('campaigns') }}",
+) }}
 {%- set contract = raw_contract()['campaigns'] -%}
+{%- set min_valid_date = var('min_valid_ts', '1900-01-01')[:10] -%}
+
+{#- The rows sharing a key, best first: the first is kept. -#}
+{%- set by_id -%}
+partition by campaign_id
+order by
+    row_reason nulls first
+    {%- for column in contract %}, raw_{{ column }}{% endfor %}
+{%- endset %}
 
 with
 
 source as (
-    select * from {{ raw_source('campaigns') }}
+    select * from {{ raw_input('campaigns') }}
+),
+
+malformed as (
+    select * from {{ raw_malformed_rows('campaigns') }}
 ),
 
 typed as (
@@ -24,10 +47,15 @@ typed as (
 checked as (
     select
         *,
+        {{ columns_to_json(contract, prefix='raw_') }} as raw_row,
         case
             when campaign_id is null then 'missing_campaign_id'
-            when raw_start_date is not null and start_date is null then 'invalid_start_date'
-            when raw_end_date is not null and end_date is null then 'invalid_end_date'
+            when raw_start_date is not null
+                and not coalesce(start_date >= cast('{{ min_valid_date }}' as date), false)
+                then 'invalid_start_date'
+            when raw_end_date is not null
+                and not coalesce(end_date >= cast('{{ min_valid_date }}' as date), false)
+                then 'invalid_end_date'
             when end_date < start_date then 'invalid_date_range'
         end as row_reason
     from typed
@@ -36,12 +64,11 @@ checked as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by campaign_id
-            order by
-                row_reason nulls first
-                {%- for column in contract %}, raw_{{ column }}{% endfor %}
-        ) as id_occurrence
+        row_number() over ({{ by_id }}) as id_occurrence,
+        first_value(raw_row) over (
+            {{ by_id }}
+            rows between unbounded preceding and unbounded following
+        ) as kept_raw_row
     from checked
 ),
 
@@ -50,19 +77,44 @@ validated as (
         *,
         coalesce(
             row_reason,
-            case when id_occurrence > 1 then 'duplicate_campaign_id' end
+            case
+                when id_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_campaign_id'
+                when id_occurrence > 1 then 'conflicting_campaign_id'
+            end
         ) as reject_reason
     from ranked
+),
+
+parsed_rows as (
+    select
+        campaign_id,
+        campaign_name,
+        channel,
+        offer_type,
+        start_date,
+        end_date,
+        reject_reason,
+        case when reject_reason is not null then raw_row end as raw_record
+    from validated
+),
+
+malformed_rows as (
+    select
+        null as campaign_id,
+        null as campaign_name,
+        null as channel,
+        null as offer_type,
+        null as start_date,
+        null as end_date,
+        reject_reason,
+        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
+    from malformed
+),
+
+all_rows as (
+    select * from parsed_rows
+    union all
+    select * from malformed_rows
 )
 
-select
-    campaign_id,
-    campaign_name,
-    channel,
-    offer_type,
-    start_date,
-    end_date,
-    reject_reason,
-    case when reject_reason is not null then {{ columns_to_json(contract, prefix='raw_') }} end
-        as raw_record
-from validated
+select * from all_rows

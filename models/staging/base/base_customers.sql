@@ -1,19 +1,42 @@
 {#-
     Every raw customer row, typed, with the first reason it fails validation (null = accepted).
-    Invalid optional values (age outside 16-110, non-numeric income) become null and are listed
-    in invalid_attributes instead of rejecting the customer.
+    Invalid optional values (age outside 16-110, non-numeric or negative income, a signup date
+    that does not parse or lies outside min_valid_ts..max_valid_ts) become null and are listed
+    in invalid_attributes instead of rejecting the customer. Of rows sharing an id the most
+    complete is kept; the others are duplicate_customer_id when every raw value equals the kept
+    row's, else conflicting_customer_id. CSV records DuckDB cannot parse are csv_* rejects.
 -#}
+{{ config(
+    pre_hook="{{ custseg.capture_raw_input('customers') }}",
+    post_hook="{{ custseg.release_raw_input('customers') }}",
+) }}
 {%- set contract = raw_contract()['customers'] -%}
 {%- set extras = raw_extra_numeric_columns() -%}
+{#- Every extra input column is kept as text in raw_record; only the numeric ones are typed. -#}
+{%- set kept_extras = raw_extra_columns() -%}
+{%- set min_valid_ts = var('min_valid_ts', '1900-01-01') -%}
+{%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
 {%- set non_null_terms = [] -%}
 {%- for column in contract -%}
     {%- do non_null_terms.append('(case when ' ~ column ~ ' is not null then 1 else 0 end)') -%}
 {%- endfor -%}
 
+{#- The rows sharing a key, best first: the first is kept. -#}
+{%- set by_id -%}
+partition by customer_id
+order by
+    non_null_values desc
+    {%- for column in contract + kept_extras %}, raw_{{ column }}{% endfor %}
+{%- endset %}
+
 with
 
 source as (
-    select * from {{ raw_source('customers') }}
+    select * from {{ raw_input('customers') }}
+),
+
+malformed as (
+    select * from {{ raw_malformed_rows('customers') }}
 ),
 
 typed as (
@@ -22,14 +45,16 @@ typed as (
             {{ column }} as raw_{{ column }},
         {% endfor -%}
         nullif(trim(customer_id), '') as customer_id,
-        try_cast(trim(signup_date) as date) as signup_date,
+        try_cast(trim(signup_date) as date) as signup_date_value,
         try_cast(trim(age) as double) as age_number,
         nullif(lower(trim(gender)), '') as gender,
         nullif(lower(trim(city)), '') as city,
         nullif(lower(trim(membership_tier)), '') as membership_tier,
         try_cast(trim(annual_income) as double) as income_number,
-        {%- for column in extras %}
+        {%- for column in kept_extras %}
             cast({{ column }} as varchar) as raw_{{ column }},
+        {%- endfor %}
+        {%- for column in extras %}
             try_cast(cast({{ column }} as varchar) as double) as {{ column }},
         {%- endfor %}
         {{ non_null_terms | join(' + ') }} as non_null_values
@@ -39,8 +64,14 @@ typed as (
 cleaned as (
     select
         *,
+        {{ columns_to_json(contract + kept_extras, prefix='raw_') }} as raw_row,
         case when age_number between 16 and 110 then cast(floor(age_number) as integer) end as age,
         case when income_number >= 0 then income_number end as annual_income,
+        case
+            when signup_date_value between cast('{{ min_valid_ts[:10] }}' as date)
+                and cast('{{ max_valid_ts[:10] }}' as date)
+                then signup_date_value
+        end as signup_date,
         nullif(concat_ws(
             ',',
             case
@@ -52,7 +83,12 @@ cleaned as (
                     then 'annual_income'
             end,
             case
-                when raw_signup_date is not null and signup_date is null then 'signup_date'
+                when raw_signup_date is not null and not coalesce(
+                        signup_date_value between cast('{{ min_valid_ts[:10] }}' as date)
+                        and cast('{{ max_valid_ts[:10] }}' as date),
+                        false
+                    )
+                    then 'signup_date'
             end
         ), '') as invalid_attributes
     from typed
@@ -63,12 +99,11 @@ ranked as (
         *,
         -- Of rows sharing an id keep the most complete one; ties go to the smallest raw values,
         -- so the choice never depends on the order rows were read in.
-        row_number() over (
-            partition by customer_id
-            order by
-                non_null_values desc
-                {%- for column in contract %}, raw_{{ column }}{% endfor %}
-        ) as id_occurrence
+        row_number() over ({{ by_id }}) as id_occurrence,
+        first_value(raw_row) over (
+            {{ by_id }}
+            rows between unbounded preceding and unbounded following
+        ) as kept_raw_row
     from cleaned
 ),
 
@@ -77,24 +112,54 @@ validated as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
-            when id_occurrence > 1 then 'duplicate_customer_id'
+            when id_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_customer_id'
+            when id_occurrence > 1 then 'conflicting_customer_id'
         end as reject_reason
     from ranked
+),
+
+parsed_rows as (
+    select
+        customer_id,
+        signup_date,
+        age,
+        gender,
+        city,
+        membership_tier,
+        annual_income,
+        raw_email as email,
+        {%- for column in extras %}
+            {{ column }},
+        {%- endfor %}
+        invalid_attributes,
+        reject_reason,
+        case when reject_reason is not null then raw_row end as raw_record
+    from validated
+),
+
+malformed_rows as (
+    select
+        null as customer_id,
+        null as signup_date,
+        null as age,
+        null as gender,
+        null as city,
+        null as membership_tier,
+        null as annual_income,
+        null as email,
+        {%- for column in extras %}
+            null as {{ column }},
+        {%- endfor %}
+        null as invalid_attributes,
+        reject_reason,
+        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
+    from malformed
+),
+
+all_rows as (
+    select * from parsed_rows
+    union all
+    select * from malformed_rows
 )
 
-select
-    customer_id,
-    signup_date,
-    age,
-    gender,
-    city,
-    membership_tier,
-    annual_income,
-    raw_email as email,
-    {%- for column in extras %}
-        {{ column }},
-    {%- endfor %}
-    invalid_attributes,
-    reject_reason,
-    case when reject_reason is not null then {{ columns_to_json(contract + extras, prefix='raw_') }} end as raw_record
-from validated
+select * from all_rows

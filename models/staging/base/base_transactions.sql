@@ -1,15 +1,35 @@
 {#-
     Every raw transaction row, typed and cleaned, with the first reason it fails validation
     (null = accepted). Cleaning, not rejecting: a null quantity counts as 1, a null discount as 0,
-    a null status as completed, an unknown or missing category as 'unknown'.
+    a null status as completed, an unknown or missing category as 'unknown'. Of rows sharing a
+    transaction_id the first valid one is kept; the others are duplicate_transaction_id when
+    every raw value equals the kept row's, else conflicting_transaction_id. CSV records DuckDB
+    cannot parse are csv_* rejects.
 -#}
+{{ config(
+    pre_hook="{{ custseg.capture_raw_input('transactions') }}",
+    post_hook="{{ custseg.release_raw_input('transactions') }}",
+) }}
 {%- set contract = raw_contract()['transactions'] -%}
+{%- set min_valid_ts = var('min_valid_ts', '1900-01-01') -%}
 {%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+
+{#- The rows sharing a key, best first: the first is kept. -#}
+{%- set by_id -%}
+partition by transaction_id
+order by
+    row_reason nulls first
+    {%- for column in contract %}, raw_{{ column }}{% endfor %}
+{%- endset %}
 
 with
 
 source as (
-    select * from {{ raw_source('transactions') }}
+    select * from {{ raw_input('transactions') }}
+),
+
+malformed as (
+    select * from {{ raw_malformed_rows('transactions') }}
 ),
 
 customers as (
@@ -37,12 +57,15 @@ typed as (
 checked as (
     select
         typed.*,
+        {{ columns_to_json(contract, prefix='typed.raw_') }} as raw_row,
         case
             when typed.transaction_id is null then 'missing_transaction_id'
             when typed.customer_id is null then 'missing_customer_id'
             when typed.transaction_ts is null then 'invalid_transaction_ts'
             when typed.transaction_ts > cast('{{ max_valid_ts }}' as timestamp)
                 then 'future_transaction_ts'
+            when typed.transaction_ts < cast('{{ min_valid_ts }}' as timestamp)
+                then 'too_old_transaction_ts'
             when typed.raw_quantity is not null and not coalesce(typed.quantity > 0, false)
                 then 'invalid_quantity'
             when typed.raw_unit_price is not null and not coalesce(typed.unit_price > 0, false)
@@ -64,12 +87,11 @@ ranked as (
     select
         *,
         -- Among rows sharing an id the first valid one wins; the rest are duplicates.
-        row_number() over (
-            partition by transaction_id
-            order by
-                row_reason nulls first
-                {%- for column in contract %}, raw_{{ column }}{% endfor %}
-        ) as id_occurrence
+        row_number() over ({{ by_id }}) as id_occurrence,
+        first_value(raw_row) over (
+            {{ by_id }}
+            rows between unbounded preceding and unbounded following
+        ) as kept_raw_row
     from checked
 ),
 
@@ -78,28 +100,56 @@ validated as (
         *,
         coalesce(
             row_reason,
-            case when id_occurrence > 1 then 'duplicate_transaction_id' end
+            case
+                when id_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_transaction_id'
+                when id_occurrence > 1 then 'conflicting_transaction_id'
+            end
         ) as reject_reason
     from ranked
+),
+
+parsed_rows as (
+    select
+        transaction_id,
+        customer_id,
+        transaction_ts,
+        case
+            when category_text is null
+                or category_text in ('', 'n/a', 'na', 'none', 'null', 'unknown')
+                or not {{ matches_pattern('category_text', '[a-z][a-z0-9_&-]*') }}
+                then 'unknown'
+            else category_text
+        end as product_category,
+        coalesce(quantity, 1) as quantity,
+        unit_price,
+        coalesce(discount_amount, 0) as discount_amount,
+        channel,
+        status,
+        reject_reason,
+        case when reject_reason is not null then raw_row end as raw_record
+    from validated
+),
+
+malformed_rows as (
+    select
+        null as transaction_id,
+        null as customer_id,
+        null as transaction_ts,
+        null as product_category,
+        null as quantity,
+        null as unit_price,
+        null as discount_amount,
+        null as channel,
+        null as status,
+        reject_reason,
+        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
+    from malformed
+),
+
+all_rows as (
+    select * from parsed_rows
+    union all
+    select * from malformed_rows
 )
 
-select
-    transaction_id,
-    customer_id,
-    transaction_ts,
-    case
-        when category_text is null
-            or category_text in ('', 'n/a', 'na', 'none', 'null', 'unknown')
-            or not {{ matches_pattern('category_text', '[a-z][a-z0-9_&-]*') }}
-            then 'unknown'
-        else category_text
-    end as product_category,
-    coalesce(quantity, 1) as quantity,
-    unit_price,
-    coalesce(discount_amount, 0) as discount_amount,
-    channel,
-    status,
-    reject_reason,
-    case when reject_reason is not null then {{ columns_to_json(contract, prefix='raw_') }} end
-        as raw_record
-from validated
+select * from all_rows
