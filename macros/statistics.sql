@@ -16,12 +16,23 @@
     {%- set n = 'cast(' ~ trials ~ ' as double)' -%}
     {%- set p = '(cast(' ~ successes ~ ' as double) / nullif(' ~ n ~ ', 0))' -%}
     {%- set z2 = '(' ~ z ~ ' * ' ~ z ~ ')' -%}
-    {#- Clamped: at p = 0 or 1 rounding would put the bound a hair outside [0, 1]. -#}
-    {{ 'greatest(0.0, ' if side == 'lower' else 'least(1.0, ' }}
-        ({{ p }} + {{ z2 }} / (2 * {{ n }})
-            {{ '-' if side == 'lower' else '+' }} {{ z }} * sqrt(
-                {{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4 * {{ n }} * {{ n }})
-            ))
-        / (1 + {{ z2 }} / {{ n }})
-    )
+    {#-
+        At p = 0 (p = 1) the lower (upper) bound is exactly 0 (1); the formula's rounding would
+        put it a hair off, so those cases are set, and the rest clamped to [0, 1].
+    -#}
+    case
+        when nullif({{ n }}, 0) is null then null
+        {%- if side == 'lower' %}
+        when {{ successes }} = 0 then 0.0
+        {%- else %}
+        when {{ successes }} = {{ trials }} then 1.0
+        {%- endif %}
+        else {{ 'greatest(0.0, ' if side == 'lower' else 'least(1.0, ' }}
+            ({{ p }} + {{ z2 }} / (2 * {{ n }})
+                {{ '-' if side == 'lower' else '+' }} {{ z }} * sqrt(
+                    {{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4 * {{ n }} * {{ n }})
+                ))
+            / (1 + {{ z2 }} / {{ n }})
+        )
+    end
 {%- endmacro %}
