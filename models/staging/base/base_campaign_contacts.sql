@@ -14,9 +14,7 @@
 {%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
 
 {#- The rows sharing a key, best first: the first is kept. -#}
-{%- set by_contact -%}
-partition by campaign_id, customer_id
-order by
+{%- set copy_order -%}
     row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
@@ -84,14 +82,7 @@ checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over ({{ by_contact }}) as contact_occurrence,
-        first_value(raw_row) over (
-            {{ by_contact }}
-            rows between unbounded preceding and unbounded following
-        ) as kept_raw_row
-    from checked
+    select * from {{ rank_copies('checked', ['campaign_id', 'customer_id'], copy_order) }}
 ),
 
 validated as (
@@ -100,8 +91,8 @@ validated as (
         coalesce(
             row_reason,
             case
-                when contact_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_contact'
-                when contact_occurrence > 1 then 'conflicting_contact'
+                when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_contact'
+                when copy_number > 1 then 'conflicting_contact'
             end
         ) as reject_reason
     from ranked

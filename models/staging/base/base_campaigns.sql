@@ -13,9 +13,7 @@
 {%- set min_valid_date = var('min_valid_ts', '1900-01-01')[:10] -%}
 
 {#- The rows sharing a key, best first: the first is kept. -#}
-{%- set by_id -%}
-partition by campaign_id
-order by
+{%- set copy_order -%}
     row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
@@ -62,14 +60,7 @@ checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over ({{ by_id }}) as id_occurrence,
-        first_value(raw_row) over (
-            {{ by_id }}
-            rows between unbounded preceding and unbounded following
-        ) as kept_raw_row
-    from checked
+    select * from {{ rank_copies('checked', ['campaign_id'], copy_order) }}
 ),
 
 validated as (
@@ -78,8 +69,8 @@ validated as (
         coalesce(
             row_reason,
             case
-                when id_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_campaign_id'
-                when id_occurrence > 1 then 'conflicting_campaign_id'
+                when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_campaign_id'
+                when copy_number > 1 then 'conflicting_campaign_id'
             end
         ) as reject_reason
     from ranked

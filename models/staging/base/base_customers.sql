@@ -22,9 +22,7 @@
 {%- endfor -%}
 
 {#- The rows sharing a key, best first: the first is kept. -#}
-{%- set by_id -%}
-partition by customer_id
-order by
+{%- set copy_order -%}
     non_null_values desc
     {%- for column in contract + kept_extras %}, raw_{{ column }}{% endfor %}
 {%- endset %}
@@ -95,16 +93,9 @@ cleaned as (
 ),
 
 ranked as (
-    select
-        *,
-        -- Of rows sharing an id keep the most complete one; ties go to the smallest raw values,
-        -- so the choice never depends on the order rows were read in.
-        row_number() over ({{ by_id }}) as id_occurrence,
-        first_value(raw_row) over (
-            {{ by_id }}
-            rows between unbounded preceding and unbounded following
-        ) as kept_raw_row
-    from cleaned
+    -- Of rows sharing an id keep the most complete one; ties go to the smallest raw values,
+    -- so the choice never depends on the order rows were read in.
+    select * from {{ rank_copies('cleaned', ['customer_id'], copy_order) }}
 ),
 
 validated as (
@@ -112,8 +103,8 @@ validated as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
-            when id_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_customer_id'
-            when id_occurrence > 1 then 'conflicting_customer_id'
+            when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_customer_id'
+            when copy_number > 1 then 'conflicting_customer_id'
         end as reject_reason
     from ranked
 ),

