@@ -1,10 +1,12 @@
-{% macro rank_copies(relation, keys, order_by) %}
+{% macro rank_copies(relation, keys, order_by, row_json) %}
     {#-
-        The rows of `relation` (a CTE with a raw_row column), each with copy_number (1 = the copy
-        kept among rows sharing `keys`, by `order_by`) and kept_raw_row (that copy's raw_row), so
-        a model can tell exact duplicates from conflicting ones. Only keys that occur more than
-        once are sorted: with few duplicates (20M transactions) this is a third cheaper than
-        ranking every row. A row with a null key is its own copy 1 (models reject it as missing).
+        The rows of `relation` (a CTE), each with copy_number (1 = the copy kept among rows
+        sharing `keys`, by `order_by`) and same_as_kept (whether `row_json`, the row's raw
+        values as JSON, equals the kept copy's; true for the kept copy), so a model can tell
+        exact duplicates from conflicting ones. Only keys that occur more than once are sorted,
+        and only their rows get JSON: with few duplicates (20M transactions) this saves a sort
+        of every row and gigabytes of strings. A row with a null key is its own copy 1 (models
+        reject it as missing).
     -#}
     {%- set key_match -%}
         {%- for key in keys %}{{ " and " if not loop.first }}repeated_keys.{{ key }} = {{ relation }}.{{ key }}{% endfor -%}
@@ -24,7 +26,7 @@
             select
                 *,
                 1 as copy_number,
-                raw_row as kept_raw_row
+                true as same_as_kept
             from {{ relation }}
             where not exists (select 1 from repeated_keys where {{ key_match }})
         ),
@@ -35,10 +37,10 @@
                 row_number() over (
                     partition by {{ keys | join(', ') }} order by {{ order_by }}
                 ) as copy_number,
-                first_value(raw_row) over (
+                {{ row_json }} = first_value({{ row_json }}) over (
                     partition by {{ keys | join(', ') }} order by {{ order_by }}
                     rows between unbounded preceding and unbounded following
-                ) as kept_raw_row
+                ) as same_as_kept
             from {{ relation }}
             where exists (select 1 from repeated_keys where {{ key_match }})
         )

@@ -18,6 +18,7 @@
     row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
+{%- set row_json = columns_to_json(contract, prefix='raw_') -%}
 
 with
 
@@ -58,7 +59,6 @@ typed as (
 checked as (
     select
         typed.*,
-        {{ columns_to_json(contract, prefix='typed.raw_') }} as raw_row,
         case
             when typed.campaign_id is null then 'missing_campaign_id'
             when typed.customer_id is null then 'missing_customer_id'
@@ -82,7 +82,7 @@ checked as (
 ),
 
 ranked as (
-    select * from {{ rank_copies('checked', ['campaign_id', 'customer_id'], copy_order) }}
+    select * from {{ rank_copies('checked', ['campaign_id', 'customer_id'], copy_order, row_json) }}
 ),
 
 validated as (
@@ -91,7 +91,7 @@ validated as (
         coalesce(
             row_reason,
             case
-                when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_contact'
+                when copy_number > 1 and same_as_kept then 'duplicate_contact'
                 when copy_number > 1 then 'conflicting_contact'
             end
         ) as reject_reason
@@ -106,7 +106,7 @@ parsed_rows as (
         coalesce(responded, false) as responded,
         coalesce(response_revenue, 0) as response_revenue,
         reject_reason,
-        case when reject_reason is not null then raw_row end as raw_record
+        case when reject_reason is not null then {{ row_json }} end as raw_record
     from validated
 ),
 

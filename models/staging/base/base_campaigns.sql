@@ -17,6 +17,7 @@
     row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
+{%- set row_json = columns_to_json(contract, prefix='raw_') -%}
 
 with
 
@@ -45,7 +46,6 @@ typed as (
 checked as (
     select
         *,
-        {{ columns_to_json(contract, prefix='raw_') }} as raw_row,
         case
             when campaign_id is null then 'missing_campaign_id'
             when raw_start_date is not null
@@ -60,7 +60,7 @@ checked as (
 ),
 
 ranked as (
-    select * from {{ rank_copies('checked', ['campaign_id'], copy_order) }}
+    select * from {{ rank_copies('checked', ['campaign_id'], copy_order, row_json) }}
 ),
 
 validated as (
@@ -69,7 +69,7 @@ validated as (
         coalesce(
             row_reason,
             case
-                when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_campaign_id'
+                when copy_number > 1 and same_as_kept then 'duplicate_campaign_id'
                 when copy_number > 1 then 'conflicting_campaign_id'
             end
         ) as reject_reason
@@ -85,7 +85,7 @@ parsed_rows as (
         start_date,
         end_date,
         reject_reason,
-        case when reject_reason is not null then raw_row end as raw_record
+        case when reject_reason is not null then {{ row_json }} end as raw_record
     from validated
 ),
 

@@ -26,6 +26,7 @@
     non_null_values desc
     {%- for column in contract + kept_extras %}, raw_{{ column }}{% endfor %}
 {%- endset %}
+{%- set row_json = columns_to_json(contract + kept_extras, prefix='raw_') -%}
 
 with
 
@@ -62,7 +63,6 @@ typed as (
 cleaned as (
     select
         *,
-        {{ columns_to_json(contract + kept_extras, prefix='raw_') }} as raw_row,
         case when age_number between 16 and 110 then cast(floor(age_number) as integer) end as age,
         case when income_number >= 0 then income_number end as annual_income,
         case
@@ -95,7 +95,7 @@ cleaned as (
 ranked as (
     -- Of rows sharing an id keep the most complete one; ties go to the smallest raw values,
     -- so the choice never depends on the order rows were read in.
-    select * from {{ rank_copies('cleaned', ['customer_id'], copy_order) }}
+    select * from {{ rank_copies('cleaned', ['customer_id'], copy_order, row_json) }}
 ),
 
 validated as (
@@ -103,7 +103,7 @@ validated as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
-            when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_customer_id'
+            when copy_number > 1 and same_as_kept then 'duplicate_customer_id'
             when copy_number > 1 then 'conflicting_customer_id'
         end as reject_reason
     from ranked
@@ -124,7 +124,7 @@ parsed_rows as (
         {%- endfor %}
         invalid_attributes,
         reject_reason,
-        case when reject_reason is not null then raw_row end as raw_record
+        case when reject_reason is not null then {{ row_json }} end as raw_record
     from validated
 ),
 

@@ -19,6 +19,7 @@
     row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
+{%- set row_json = columns_to_json(contract, prefix='raw_') -%}
 
 with
 
@@ -55,7 +56,6 @@ typed as (
 checked as (
     select
         typed.*,
-        {{ columns_to_json(contract, prefix='typed.raw_') }} as raw_row,
         case
             when typed.transaction_id is null then 'missing_transaction_id'
             when typed.customer_id is null then 'missing_customer_id'
@@ -83,7 +83,7 @@ checked as (
 
 ranked as (
     -- Among rows sharing an id the first valid one wins; the rest are duplicates.
-    select * from {{ rank_copies('checked', ['transaction_id'], copy_order) }}
+    select * from {{ rank_copies('checked', ['transaction_id'], copy_order, row_json) }}
 ),
 
 validated as (
@@ -92,7 +92,7 @@ validated as (
         coalesce(
             row_reason,
             case
-                when copy_number > 1 and raw_row = kept_raw_row then 'duplicate_transaction_id'
+                when copy_number > 1 and same_as_kept then 'duplicate_transaction_id'
                 when copy_number > 1 then 'conflicting_transaction_id'
             end
         ) as reject_reason
@@ -117,7 +117,7 @@ parsed_rows as (
         channel,
         status,
         reject_reason,
-        case when reject_reason is not null then raw_row end as raw_record
+        case when reject_reason is not null then {{ row_json }} end as raw_record
     from validated
 ),
 
