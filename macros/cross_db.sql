@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 {% macro spark__days_between(start_expr, end_expr) -%}
-    datediff(cast({{ end_expr }} as date), cast({{ start_expr }} as date))
+    cast(datediff(cast({{ end_expr }} as date), cast({{ start_expr }} as date)) as bigint)
 {%- endmacro %}
 
 
@@ -57,4 +57,38 @@
     to_json(named_struct({% for column in columns -%}
         '{{ column }}', {{ prefix ~ column }}{{ ", " if not loop.last }}
     {%- endfor %}))
+{%- endmacro %}
+
+
+{% macro catalog_columns(schema) %}
+    {#- A subquery of (table_name, column_name): every column of every relation in `schema`. -#}
+    {{ return(adapter.dispatch('catalog_columns', 'custseg')(schema)) }}
+{% endmacro %}
+
+{% macro duckdb__catalog_columns(schema) -%}
+    (
+        select
+            table_name,
+            column_name
+        from information_schema.columns
+        where table_schema = '{{ schema }}'
+    )
+{%- endmacro %}
+
+{% macro spark__catalog_columns(schema) -%}
+    {#- Spark's Hive catalog has no information_schema: describe each relation. -#}
+    {%- set rows = [] -%}
+    {%- if execute -%}
+        {%- for table in run_query('show tables in ' ~ schema).rows if not table[2] -%}
+            {%- set relation = api.Relation.create(schema=schema, identifier=table[1]) -%}
+            {%- for column in adapter.get_columns_in_relation(relation) -%}
+                {%- do rows.append("('" ~ table[1] ~ "', '" ~ column.name ~ "')") -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if rows -%}
+        (select * from values {{ rows | join(', ') }} as catalog_columns (table_name, column_name))
+    {%- else -%}
+        (select cast(null as string) as table_name, cast(null as string) as column_name where false)
+    {%- endif -%}
 {%- endmacro %}

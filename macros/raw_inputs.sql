@@ -69,13 +69,14 @@
 
     {%- if from_sql is none -%}
         (select {% for column in contract -%}
-            cast(null as varchar) as {{ column }}{{ ", " if not loop.last }}
+            cast(null as {{ dbt.type_string() }}) as {{ column }}{{ ", " if not loop.last }}
         {%- endfor %} where 1 = 0)
     {%- else -%}
         {%- set present = raw_columns(from_sql) -%}
         {%- set selects = [] -%}
         {%- for column in contract -%}
-            {%- do selects.append('cast(' ~ present.get(column, 'null') ~ ' as varchar) as ' ~ column) -%}
+            {%- do selects.append(
+                'cast(' ~ present.get(column, 'null') ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ column) -%}
         {%- endfor -%}
         {%- for column, original in present.items() if column not in contract -%}
             {#- An extra column named like a column the project derives gets an _input suffix. -#}
@@ -155,7 +156,7 @@
                 select
                 {%- for column in candidates %}
                     count({{ column }}) > 0
-                    and count({{ column }}) = count(try_cast(cast({{ column }} as varchar) as double))
+                    and count({{ column }}) = count(try_cast(cast({{ column }} as {{ dbt.type_string() }}) as double))
                     as {{ column }}{{ "," if not loop.last }}
                 {%- endfor %}
                 from {{ source_sql }} as raw_customers
@@ -197,9 +198,34 @@
     {{ return(found.rows[0][0] if found.rows | length > 0 else none) }}
 {% endmacro %}
 
+{% macro spark__find_raw_file(raw_dir, name) %}
+    {#-
+        Spark lists raw_data_dir (any file system it can read: local, HDFS, S3, ABFS...) and
+        takes NAME.parquet, a file or a directory of part files as Spark and other lake tools
+        write it. NAME.csv is refused with a clear error (read_raw_file): the lake case is
+        Parquet, and Spark's CSV reader would not account for every raw line as DuckDB's does.
+    -#}
+    {%- set root = raw_dir.rstrip('/') -%}
+    {%- do run_query(
+        "create or replace temporary view custseg_raw_files using binaryFile options (path "
+        ~ custseg.sql_string(root) ~ ", recursiveFileLookup 'true')") -%}
+    {%- set listed = run_query("select path from custseg_raw_files") -%}
+    {%- set found = {} -%}
+    {%- for row in listed.rows -%}
+        {%- set relative = row[0].split(root.lstrip('/').split('://')[-1], 1)[-1].lstrip('/') -%}
+        {%- for extension in ['parquet', 'csv'] -%}
+            {%- set file = name ~ '.' ~ extension -%}
+            {%- if relative == file or relative.startswith(file ~ '/') -%}
+                {%- do found.setdefault(extension, root ~ '/' ~ file) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(found.get('parquet', found.get('csv'))) }}
+{% endmacro %}
+
 {% macro default__find_raw_file(raw_dir, name) %}
     {{ exceptions.raise_compiler_error(
-        "raw_data_dir is implemented for DuckDB; on " ~ target.type
+        "raw_data_dir is implemented for DuckDB and Spark; on " ~ target.type
         ~ " declare the inputs as dbt sources instead.") }}
 {% endmacro %}
 
@@ -408,9 +434,9 @@
     {%- else -%}
         (select
             cast(null as bigint) as line_number,
-            cast(null as varchar) as reject_reason,
-            cast(null as varchar) as raw_line,
-            cast(null as varchar) as error_message
+            cast(null as {{ dbt.type_string() }}) as reject_reason,
+            cast(null as {{ dbt.type_string() }}) as raw_line,
+            cast(null as {{ dbt.type_string() }}) as error_message
         where 1 = 0)
     {%- endif -%}
 {% endmacro %}
@@ -436,6 +462,17 @@
         ~ ' from ' ~ rejects ~ ' where scan_id = (select max(scan_id) from ' ~ rejects ~ '_scans))') -%}
     {%- do run_query('drop table custseg_counted_' ~ name) -%}
     {{ return(counted.rows[0][0] | int) }}
+{% endmacro %}
+
+
+{% macro spark__read_raw_file(path, name) %}
+    {%- if not path.endswith('.parquet') -%}
+        {{ exceptions.raise_compiler_error(
+            "raw_data_dir: on Spark the inputs must be Parquet (" ~ path ~ " is CSV). Convert "
+            ~ "it, e.g. with DuckDB: copy (from read_csv('NAME.csv', all_varchar = true)) to "
+            ~ "'NAME.parquet', or build on DuckDB, which reads CSV strictly.") }}
+    {%- endif -%}
+    parquet.{{ adapter.quote(path) }}
 {% endmacro %}
 
 

@@ -21,10 +21,9 @@ with
 
 downstream_columns as (
     select
-        table_schema,
         table_name,
         column_name
-    from information_schema.columns
+    from {{ catalog_columns(target.schema) }} as catalog_columns
     where lower(table_name) in ({{ downstream | join(', ') }})
 ),
 

@@ -21,9 +21,9 @@ scored as (
 combined as (
     select
         *,
-        cast(recency_score as varchar)
-        || cast(frequency_score as varchar)
-        || cast(monetary_score as varchar) as rfm_score
+        cast(recency_score as {{ dbt.type_string() }})
+        || cast(frequency_score as {{ dbt.type_string() }})
+        || cast(monetary_score as {{ dbt.type_string() }}) as rfm_score
     from scored
 )
 

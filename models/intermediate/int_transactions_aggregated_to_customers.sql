@@ -93,7 +93,7 @@ joined as (
         end as discount_share,
         case
             when totals.frequency + totals.returned_orders > 0
-                then totals.returned_orders * 1.0 / (totals.frequency + totals.returned_orders)
+                then cast(totals.returned_orders as double) / (totals.frequency + totals.returned_orders)
         end as return_rate,
         totals.category_diversity,
         totals.first_purchase_at,

@@ -28,7 +28,7 @@ with_shares as (
         source,
         reason,
         row_count as rows,
-        row_count * 1.0 / sum(row_count) over (partition by source) as share_of_source
+        cast(row_count as double) / sum(row_count) over (partition by source) as share_of_source
     from unioned
 )
 

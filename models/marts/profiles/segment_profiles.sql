@@ -28,7 +28,7 @@ per_segment as (
         avg(tenure_days) as avg_tenure_days,
         avg(age) as avg_age,
         avg(annual_income) as avg_annual_income,
-        avg(case when has_purchases then 1.0 else 0.0 end) as purchaser_share
+        avg(case when has_purchases then 1 else 0 end) as purchaser_share
     from customers
     group by 1
 ),
@@ -38,7 +38,7 @@ with_shares as (
         per_segment.segment_id,
         segments.segment_name,
         per_segment.customers,
-        per_segment.customers * 1.0 / sum(per_segment.customers) over () as customer_share,
+        cast(per_segment.customers as double) / sum(per_segment.customers) over () as customer_share,
         per_segment.revenue,
         coalesce(per_segment.revenue / nullif(sum(per_segment.revenue) over (), 0), 0)
             as revenue_share,

@@ -49,9 +49,9 @@ with_shares as (
         segment_name,
         rfm_segment,
         customers,
-        customers * 1.0 / nullif(sum(customers) over (partition by segment_id), 0)
+        cast(customers as double) / nullif(sum(customers) over (partition by segment_id), 0)
             as share_of_segment,
-        customers * 1.0 / nullif(sum(customers) over (partition by rfm_segment), 0)
+        cast(customers as double) / nullif(sum(customers) over (partition by rfm_segment), 0)
             as share_of_rfm_segment
     from grid
 )

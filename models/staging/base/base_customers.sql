@@ -51,10 +51,10 @@ typed as (
         nullif(lower(trim(membership_tier)), '') as membership_tier,
         try_cast(trim(annual_income) as double) as income_number,
         {%- for column in kept_extras %}
-            cast({{ column }} as varchar) as raw_{{ column }},
+            cast({{ column }} as {{ dbt.type_string() }}) as raw_{{ column }},
         {%- endfor %}
         {%- for column in extras %}
-            try_cast(cast({{ column }} as varchar) as double) as {{ column }},
+            try_cast(cast({{ column }} as {{ dbt.type_string() }}) as double) as {{ column }},
         {%- endfor %}
         {{ non_null_terms | join(' + ') }} as non_null_values
     from source

@@ -1,0 +1,96 @@
+"""`segment build`: the whole project on any target with one command.
+
+On DuckDB (the default target) it is exactly `dbt build`: the fit is a dbt Python model. On a
+Spark target it runs three steps in one process, sharing one SparkSession:
+
+1. `dbt build --exclude segment_model+`: seeds, staging, features and their tests;
+2. the fit (custseg.spark_fit): the same code as the DuckDB Python model, appending a run to
+   segment_model_history;
+3. `dbt build --select segment_model+`: the fit's view, scoring (assign_segment), the marts
+   and their tests.
+
+Every other argument goes to dbt unchanged (--target, --vars, --full-refresh, --profiles-dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+FIT_NODE = "model.custseg.segment_model"
+SELECTION_FLAGS = {"-s", "--select", "--exclude", "--selector", "-m", "--models"}
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="segment",
+        description="Build the customer segments: `dbt build` on DuckDB; dbt, the fit and dbt "
+                    "again on Spark. Other arguments go to dbt (--target, --vars, ...).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build everything on the profile's target")
+    build.add_argument("--full-refresh", action="store_true",
+                       help="rebuild incremental models and start the run history afresh")
+    args, dbt_args = parser.parse_known_args(argv)
+    selection = SELECTION_FLAGS.intersection(dbt_args)
+    if selection:
+        parser.error(f"segment build builds the whole project; for {sorted(selection)} use dbt")
+    return args, dbt_args
+
+
+def invoke(runner: Any, args: list[str]) -> Any:
+    """Run one dbt command in-process; stop with its exit status when it fails."""
+    result = runner.invoke(args)
+    if not result.success:
+        raise SystemExit(1 if result.exception is None else 2)
+    return result
+
+
+def build_on_spark(runner: Any, manifest: Any, dbt_args: list[str], full_refresh: bool) -> None:
+    """The three steps on a Spark target (see the module docstring)."""
+    from dbt_common.invocation import get_invocation_id
+    from pyspark.sql import SparkSession
+
+    from custseg.spark_fit import fit_on_spark
+
+    refresh = ["--full-refresh"] if full_refresh else []
+    invoke(runner, ["build", "--exclude", "segment_model+", *refresh, *dbt_args])
+    node = manifest.nodes[FIT_NODE]
+    settings = _settings(node)
+    started = time.perf_counter()
+    # dbt-spark's session method left its SparkSession in this process: the fit reuses it.
+    spark = SparkSession.builder.getOrCreate()
+    result = fit_on_spark(spark, node.schema, settings, run_id=str(get_invocation_id()),
+                          full_refresh=full_refresh)
+    outcome = (f"failed: {result.error}" if result.error
+               else f"K = {result.chosen_k}, {result.customers} customers")
+    print(f"segment build: fit run {result.run_number} on Spark ({outcome}) "
+          f"in {time.perf_counter() - started:.1f} s", flush=True)
+    invoke(runner, ["build", "--select", "segment_model+", *refresh, *dbt_args])
+
+
+def _settings(node: Any) -> dict[str, Any]:
+    """The segmentation settings dbt rendered into segment_model's config (the dbt vars)."""
+    import json
+
+    return json.loads(node.config.get("segmentation"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, dbt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    from dbt.cli.main import dbtRunner
+
+    parsed = invoke(dbtRunner(), ["parse", *dbt_args])
+    manifest = parsed.result
+    runner = dbtRunner(manifest=manifest)
+    if manifest.metadata.adapter_type != "spark":
+        invoke(runner, ["build", *(["--full-refresh"] if args.full_refresh else []), *dbt_args])
+        return 0
+    build_on_spark(runner, manifest, dbt_args, args.full_refresh)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""The segmentation fit on Spark: the same run as the DuckDB Python model, data through Spark.
+
+dbt-spark runs dbt Python models only on Databricks (dbt-spark#415), so on a Spark target
+`segment build` runs the fit between two dbt steps: it reads the prepared feature table, the
+feature bounds, the data-quality counts and the run history through a SparkSession, calls
+`custseg.run.fit_run` exactly as python_models/segment_model.py does, and appends the run to
+the Parquet table `segment_model_history`, which the Spark variant of segment_model
+(python_models/spark/segment_model.sql) reads under the model's usual name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from custseg.run import COLUMNS, RunContext, fit_run, input_rows, next_run_number
+
+if TYPE_CHECKING:  # pyspark is the optional [spark] extra
+    from pyspark.sql import DataFrame, SparkSession
+
+HISTORY_TABLE = "segment_model_history"
+
+SPARK_TYPES = {
+    "Int64": "bigint", "string": "string", "datetime64[us]": "timestamp", "float64": "double",
+}
+
+
+@dataclass(frozen=True)
+class SparkFitResult:
+    """What a Spark fit appended: the run number and whether it fitted."""
+
+    run_number: int
+    customers: int
+    chosen_k: int | None
+    error: str | None
+
+
+def history_schema() -> str:
+    """The history table's Spark schema (DDL), the same columns as the DuckDB segment_model."""
+    return ", ".join(f"{name} {SPARK_TYPES[dtype]}" for name, dtype in COLUMNS.items())
+
+
+def load_spark_features(table: DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
+    """customer_id and the wanted feature columns, sorted by customer_id (as load_features).
+
+    Only those columns leave Spark (through Arrow). The sort happens in pandas: Python sorts
+    strings by code point, which is the byte order DuckDB's and Spark's `order by` use.
+    """
+    present = [name for name in features if name in table.columns]
+    frame = table.select("customer_id", *present).toPandas()
+    frame = frame.sort_values("customer_id", kind="stable", ignore_index=True)
+    for name in present:
+        frame[name] = frame[name].astype("float64")
+    return frame
+
+
+def read_history(spark: SparkSession, table: str) -> pd.DataFrame | None:
+    """The run history so far (None before the first run), typed as the DuckDB model's."""
+    if not spark.catalog.tableExists(table):
+        return None
+    history = spark.table(table).toPandas()
+    return None if history.empty else history.astype(COLUMNS)
+
+
+def history_rows(run: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The run's rows as Python values for Spark: nulls (pandas NA, NaN, NaT) as None."""
+    columns = []
+    for name in run.columns:
+        values = run[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            converted = [None if pd.isna(v) else v.to_pydatetime() for v in values]
+        else:  # numpy scalars become Python ones (.item())
+            converted = [None if pd.isna(v) else getattr(v, "item", lambda v=v: v)()
+                         for v in values.astype(object)]
+        columns.append(converted)
+    return list(zip(*columns, strict=True))
+
+
+def write_history(spark: SparkSession, run: pd.DataFrame, table: str, replace: bool) -> None:
+    """Append one run to the history table (create or replace it first when asked)."""
+    frame = spark.createDataFrame(history_rows(run), schema=history_schema())
+    if replace or not spark.catalog.tableExists(table):
+        spark.sql(f"drop table if exists {table}")
+        frame.write.format("parquet").saveAsTable(table)
+    else:
+        frame.write.format("parquet").mode("append").saveAsTable(table)
+
+
+def fit_on_spark(
+    spark: SparkSession,
+    schema: str,
+    settings: Mapping[str, Any],
+    run_id: str,
+    full_refresh: bool = False,
+) -> SparkFitResult:
+    """Fit on the feature tables in `schema` and append the run to its history table."""
+    history_table = f"{schema}.{HISTORY_TABLE}"
+    history = None if full_refresh else read_history(spark, history_table)
+    bounds = spark.table(f"{schema}.int_feature_bounds").select("feature", "transform")
+    quality = spark.table(f"{schema}.data_quality_summary").toPandas()
+    context = RunContext(
+        run_number=next_run_number(history), run_id=run_id,
+        fitted_at=datetime.now(UTC).replace(tzinfo=None),
+        input_rows=input_rows(quality))
+    features = load_spark_features(spark.table(f"{schema}.int_customer_features_prepared"),
+                                   tuple(settings.get("features") or ()))
+    run = fit_run(features, settings, {row[0]: row[1] for row in bounds.collect()}, history,
+                  context)
+    write_history(spark, run, history_table, replace=full_refresh)
+    config = run[run["section"] == "config"].set_index("metric")["text_value"]
+    return SparkFitResult(
+        run_number=context.run_number, customers=len(features),
+        chosen_k=int(config["chosen_k"]) if "chosen_k" in config else None,
+        error=config.get("error"))
