@@ -59,7 +59,7 @@ summary_counts as (
 compared as (
     select
         raw_counts.source,
-        cast(null as varchar) as reason,
+        cast(null as {{ dbt.type_string() }}) as reason,
         raw_counts.raw_rows,
         accepted_counts.accepted_rows,
         coalesce(rejected_counts.rejected_rows, 0) as rejected_rows,

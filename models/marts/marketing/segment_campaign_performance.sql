@@ -74,7 +74,7 @@ rates as (
         per_campaign_segment.segment_name,
         per_campaign_segment.contacted,
         per_campaign_segment.responded,
-        per_campaign_segment.responded * 1.0 / per_campaign_segment.contacted as response_rate,
+        cast(per_campaign_segment.responded as double) / per_campaign_segment.contacted as response_rate,
         {{ wilson_bound('per_campaign_segment.responded', 'per_campaign_segment.contacted', 'lower') }}
             as response_rate_ci_lower,
         {{ wilson_bound('per_campaign_segment.responded', 'per_campaign_segment.contacted', 'upper') }}
@@ -84,7 +84,7 @@ rates as (
             as revenue_per_contact,
         per_campaign.campaign_contacted,
         per_campaign.campaign_responded,
-        per_campaign.campaign_responded * 1.0 / per_campaign.campaign_contacted
+        cast(per_campaign.campaign_responded as double) / per_campaign.campaign_contacted
             as campaign_response_rate
     from per_campaign_segment
     inner join per_campaign on per_campaign_segment.campaign_id = per_campaign.campaign_id

@@ -158,7 +158,7 @@ with_shares as (
         bin_upper,
         customers,
         coalesce(
-            customers * 1.0 / nullif(sum(customers) over (partition by segment_id, feature), 0), 0
+            cast(customers as double) / nullif(sum(customers) over (partition by segment_id, feature), 0), 0
         ) as share_of_segment
     from counted
 )
