@@ -396,6 +396,9 @@ def test_docs_generate_without_warnings_and_everything_described(sample_build):
     for uid, node in models.items():
         described = {name.lower() for name, column in node["columns"].items()
                      if column["description"].strip()}
+        if node["config"]["materialized"] == "ephemeral":  # not in the database nor the catalog
+            assert described == {name.lower() for name in node["columns"]}, node["name"]
+            continue
         for column in catalog[uid]["columns"]:
             if column.lower() not in described | SAMPLE_EXTRA_ATTRIBUTES:
                 missing.append(f"{node['name']}.{column}")

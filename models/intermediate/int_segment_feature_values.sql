@@ -1,0 +1,52 @@
+{{ config(materialized='ephemeral') }}
+{#-
+    Every customer's numeric features in long form (segment, feature, value; extra customer
+    attributes included), flagged when K-means clustered on the feature: what the segment
+    profile marts aggregate. Ephemeral, so each mart reads it as a CTE and nothing is stored.
+-#}
+{%- set features = numeric_feature_columns() -%}
+
+with
+
+features as (
+    select * from {{ ref('int_customer_features') }}
+),
+
+segments as (
+    select * from {{ ref('int_customer_segments') }}
+),
+
+fitted as (
+    select * from {{ ref('int_segment_fit') }}
+),
+
+clustering_features as (
+    select feature from fitted
+    where section = 'feature' and text_value = 'used'
+),
+
+long_values as (
+    {%- for feature in features %}
+        select
+            segments.segment_id,
+            '{{ feature }}' as feature,
+            cast(features.{{ feature }} as double) as feature_value
+        from features
+        inner join segments on features.customer_id = segments.customer_id
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+flagged as (
+    select
+        long_values.segment_id,
+        long_values.feature,
+        long_values.feature_value,
+        clustering_features.feature is not null as is_clustering_feature
+    from long_values
+    left join clustering_features on long_values.feature = clustering_features.feature
+)
+
+select * from flagged
