@@ -168,23 +168,25 @@ def candidate_ks(
 
 
 def evaluate_k(scaled: np.ndarray, config: SegmentationConfig,
-               n_distinct: int | None = None) -> pd.DataFrame:
-    """One row per candidate K: inertia, silhouette (sampled), Davies-Bouldin, CH."""
-    rows = []
+               n_distinct: int | None = None) -> tuple[pd.DataFrame, dict[int, KMeans]]:
+    """One row per candidate K: inertia, silhouette (sampled), Davies-Bouldin, CH; and the
+    fitted model per K, so the chosen K is not fitted twice (same data and seed, same fit)."""
+    rows, models = [], {}
     for k in candidate_ks(config, len(scaled), n_distinct):
-        labels = _kmeans(k, config).fit(scaled)
+        models[k] = model = _kmeans(k, config).fit(scaled)
         rows.append({
             "k": k,
-            "inertia": float(labels.inertia_),
+            "inertia": float(model.inertia_),
             "silhouette": float(silhouette_score(
-                scaled, labels.labels_,
+                scaled, model.labels_,
                 sample_size=min(config.silhouette_sample_size, len(scaled)),
                 random_state=config.random_state)),
-            "davies_bouldin": float(davies_bouldin_score(scaled, labels.labels_)),
-            "calinski_harabasz": float(calinski_harabasz_score(scaled, labels.labels_)),
+            "davies_bouldin": float(davies_bouldin_score(scaled, model.labels_)),
+            "calinski_harabasz": float(calinski_harabasz_score(scaled, model.labels_)),
         })
-    return pd.DataFrame(rows, columns=["k", "inertia", "silhouette", "davies_bouldin",
-                                       "calinski_harabasz"])
+    metrics = pd.DataFrame(rows, columns=["k", "inertia", "silhouette", "davies_bouldin",
+                                          "calinski_harabasz"])
+    return metrics, models
 
 
 def elbow_k(metrics: pd.DataFrame) -> int:
@@ -290,9 +292,9 @@ def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> Segmentatio
     n_distinct = len(np.unique(scaled, axis=0))
     warnings = [f"feature {name} left out: {reason}" for name, reason in excluded.items()]
     warnings += check_k(config, len(scaled), n_distinct)
-    metrics = evaluate_k(scaled, config, n_distinct)
+    metrics, models = evaluate_k(scaled, config, n_distinct)
     chosen = choose_k(metrics, config)
-    fitted = _kmeans(chosen, config).fit(scaled)
+    fitted = models[chosen]
     centroids, labels = order_segments(fitted.cluster_centers_, fitted.labels_)
     return SegmentationResult(
         config=config, features=features, excluded=excluded, center=center, scale=scale,

@@ -76,7 +76,7 @@ def input_rows(quality: pd.DataFrame) -> dict[str, tuple[int, int]]:
 def feature_fingerprint(frame: pd.DataFrame, features: list[str]) -> str:
     """SHA-256 of the customer ids and the used feature values, in the frame's row order."""
     digest = hashlib.sha256()
-    digest.update("\x1f".join(frame["customer_id"].astype(str)).encode())
+    digest.update("\x1f".join(frame["customer_id"].astype(str).to_numpy()).encode())
     digest.update(",".join(features).encode())
     digest.update(np.ascontiguousarray(frame[features].to_numpy(dtype=float)).tobytes())
     return digest.hexdigest()
