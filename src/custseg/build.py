@@ -6,8 +6,8 @@ Spark target it runs three steps in one process, sharing one SparkSession:
 1. `dbt build --exclude segment_model+`: seeds, staging, features and their tests;
 2. the fit (custseg.spark_fit): the same code as the DuckDB Python model, appending a run to
    segment_model_history;
-3. `dbt build --select segment_model+`: the fit's view, scoring (assign_segment), the marts
-   and their tests.
+3. `dbt build --select segment_model+`: the fit's view, scoring (assign_segment), the marts,
+   the membership snapshot (after dim_customer_segments, which it reads) and their tests.
 
 Every other argument goes to dbt unchanged (--target, --vars, --full-refresh, --profiles-dir).
 """

@@ -10,7 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
+
+from custseg.generate import generate
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -47,6 +50,36 @@ def query(workdir: Path, sql: str) -> list[tuple]:
     """Rows of a read-only query against workdir's DuckDB file."""
     with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
         return con.sql(sql).fetchall()
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def sample_tables() -> dict[str, pd.DataFrame]:
+    names = ("customers", "transactions", "campaigns", "campaign_contacts")
+    return {name: read_raw(REPO / "seeds" / f"raw_{name}.csv") for name in names}
+
+
+def changed_tables(tmp: Path, tables: dict[str, pd.DataFrame] | None = None,
+                   ) -> tuple[dict[str, pd.DataFrame], set[str], set[str]]:
+    """The sample (or the given raw tables) minus every 20th customer, plus 160 generated
+    customers with new ids: the changed input of the lifecycle tests."""
+    tables = sample_tables() if tables is None else tables
+    ids = tables["customers"]["customer_id"]
+    removed = set(ids[::20])
+    generate(tmp / "extra", n_customers=160, n_transactions=3200, seed=7, fmt="csv")
+    extra = {name: read_raw(tmp / "extra" / f"{name}.csv")
+             for name in ("customers", "transactions", "campaign_contacts")}
+    for table in extra.values():
+        table["customer_id"] = table["customer_id"].str.replace("C", "N", n=1)
+    extra["transactions"]["transaction_id"] = extra["transactions"]["transaction_id"].str.replace(
+        "T", "U", n=1)
+    changed = {"campaigns": tables["campaigns"]}
+    for name in ("customers", "transactions", "campaign_contacts"):
+        kept = tables[name][~tables[name]["customer_id"].isin(removed)]
+        changed[name] = pd.concat([kept, extra[name]], ignore_index=True)
+    return changed, removed, set(extra["customers"]["customer_id"])
 
 
 @pytest.fixture(scope="session")

@@ -15,15 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, query, run_dbt
-from custseg.generate import generate
+from conftest import REPO, changed_tables, query, run_dbt, sample_tables
 
 OVERRIDE_NAME = "Bargain hunters"
 RENAMED_SEGMENT = 2
-
-
-def read_raw(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def write_inputs(directory: Path, tables: dict[str, pd.DataFrame]) -> Path:
@@ -31,30 +26,6 @@ def write_inputs(directory: Path, tables: dict[str, pd.DataFrame]) -> Path:
     for name, table in tables.items():
         table.to_csv(directory / f"{name}.csv", index=False)
     return directory
-
-
-def sample_tables() -> dict[str, pd.DataFrame]:
-    names = ("customers", "transactions", "campaigns", "campaign_contacts")
-    return {name: read_raw(REPO / "seeds" / f"raw_{name}.csv") for name in names}
-
-
-def changed_tables(tmp: Path) -> tuple[dict[str, pd.DataFrame], set[str], set[str]]:
-    """The sample minus every 20th customer, plus 160 generated customers with new ids."""
-    tables = sample_tables()
-    ids = tables["customers"]["customer_id"]
-    removed = set(ids[::20])
-    generate(tmp / "extra", n_customers=160, n_transactions=3200, seed=7, fmt="csv")
-    extra = {name: read_raw(tmp / "extra" / f"{name}.csv")
-             for name in ("customers", "transactions", "campaign_contacts")}
-    for table in extra.values():
-        table["customer_id"] = table["customer_id"].str.replace("C", "N", n=1)
-    extra["transactions"]["transaction_id"] = extra["transactions"]["transaction_id"].str.replace(
-        "T", "U", n=1)
-    changed = {"campaigns": tables["campaigns"]}
-    for name in ("customers", "transactions", "campaign_contacts"):
-        kept = tables[name][~tables[name]["customer_id"].isin(removed)]
-        changed[name] = pd.concat([kept, extra[name]], ignore_index=True)
-    return changed, removed, set(extra["customers"]["customer_id"])
 
 
 def invocation_id(workdir: Path) -> str:

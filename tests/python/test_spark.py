@@ -5,10 +5,15 @@ Spark reads the sample as Parquet from raw_data_dir (the lake case): the raw tab
 DuckDB build, exported, so both engines start from the same raw text. The Spark marts are
 Parquet tables in the warehouse directory; DuckDB reads them for the comparison, so no second
 JVM starts in the test process.
+
+A second build on each engine reads the sample with 5% of customers removed and 5% new ones
+(as in test_segment_lifecycle): the membership history (the dbt snapshot, on Spark rewritten
+as plain Parquet by macros/spark_snapshot.sql) and segment_transitions must agree.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,8 +25,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from conftest import REPO
+from conftest import REPO, changed_tables, run_dbt
+from custseg.duckdb_plugin import SALT_ENV
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None,
@@ -30,16 +37,40 @@ pytestmark = pytest.mark.skipif(
 
 SOURCES = ("customers", "transactions", "campaigns", "campaign_contacts")
 # Differ between any two builds, whatever the engine.
-PER_BUILD_COLUMNS = {"run_id", "fitted_at"}
+PER_BUILD_COLUMNS = {"run_id", "fitted_at", "from_snapshot_at", "to_snapshot_at"}
 # SHA-256 of the prepared feature bytes: engine-specific, because Spark (Java) and DuckDB
 # compute ln() and percentile interpolation with last-bit differences (measured below).
 ENGINE_SPECIFIC_COLUMNS = {"feature_fingerprint"}
 FLOAT_TOLERANCE = {"rtol": 1e-9, "atol": 1e-9}
+SALT = "pepper-spark-5d2e8b07-do-not-log"
+
+
+def spark_env(workdir: Path) -> dict[str, str]:
+    return {**os.environ,
+            "SPARK_WAREHOUSE_DIR": str(workdir / "warehouse"),
+            "DBT_TARGET_PATH": str(workdir / "target"),
+            "DBT_LOG_PATH": str(workdir / "logs"),
+            "DBT_PROFILES_DIR": str(REPO), "DBT_PROJECT_DIR": str(REPO)}
+
+
+def segment_build_on_spark(workdir: Path, raw_dir: Path) -> str:
+    """`segment build --target spark` on raw_dir in workdir (warehouse and metastore kept
+    between builds); returns its output."""
+    command = [str(Path(sys.executable).with_name("segment")), "build", "--target", "spark",
+               "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]
+    result = subprocess.run(command, cwd=workdir, env=spark_env(workdir), capture_output=True,
+                            text=True)
+    with (workdir / "segment_build.log").open("a") as log:
+        log.write(result.stdout + result.stderr)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    return result.stdout
 
 
 @pytest.fixture(scope="module")
-def spark_build(sample_build, tmp_path_factory) -> Path:
-    """The sample built on Spark by `segment build --target spark`; returns the work dir."""
+def spark_workdir(sample_build, tmp_path_factory) -> Path:
+    """The work dir of the Spark builds, after the first one (`segment build --target spark` on
+    the sample). Its tables and manifest are also copied to first/, which later builds leave
+    as they are."""
     pytest.importorskip("pyspark", reason="the [spark] extra is not installed: "
                                           "pip install -e '.[dev,spark]'")
     workdir = tmp_path_factory.mktemp("spark")
@@ -49,18 +80,58 @@ def spark_build(sample_build, tmp_path_factory) -> Path:
         for source in SOURCES:
             con.sql(f"copy main_raw.raw_{source} to '{raw_dir / source}.parquet' "
                     "(format parquet)")
-    env = {**os.environ,
-           "SPARK_WAREHOUSE_DIR": str(workdir / "warehouse"),
-           "DBT_TARGET_PATH": str(workdir / "target"),
-           "DBT_LOG_PATH": str(workdir / "logs"),
-           "DBT_PROFILES_DIR": str(REPO), "DBT_PROJECT_DIR": str(REPO)}
-    command = [str(Path(sys.executable).with_name("segment")), "build", "--target", "spark",
-               "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]
-    result = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
-    (workdir / "segment_build.log").write_text(result.stdout + result.stderr)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert "segment build: fit run 1 on Spark (K = " in result.stdout
+    output = segment_build_on_spark(workdir, raw_dir)
+    assert "segment build: fit run 1 on Spark (K = " in output
+    first = workdir / "first"
+    shutil.copytree(workdir / "warehouse" / "custseg.db", first / "warehouse" / "custseg.db")
+    (first / "target").mkdir()
+    shutil.copy(workdir / "target" / "manifest.json", first / "target")
     return workdir
+
+
+@pytest.fixture(scope="module")
+def spark_build(spark_workdir) -> Path:
+    """The sample built on Spark (a copy of the first build's tables and manifest)."""
+    return spark_workdir / "first"
+
+
+@pytest.fixture(scope="module")
+def changed_input(sample_build, tmp_path_factory) -> dict:
+    """The raw sample as Parquet minus every 20th customer, plus 160 new ones."""
+    tmp = tmp_path_factory.mktemp("changed")
+    with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
+        sample = {source: con.sql(f"select * from main_raw.raw_{source}").df()
+                  for source in SOURCES}
+    tables, removed, added = changed_tables(tmp, sample)
+    raw_dir = tmp / "raw"
+    raw_dir.mkdir()
+    with duckdb.connect() as con:
+        for source, table in tables.items():
+            con.register("raw_table", table)
+            # Text as in the seeds: every column a string, empty cells null.
+            columns = ", ".join(f'nullif(cast("{c}" as varchar), \'\') as "{c}"'
+                                for c in table.columns)
+            con.sql(f"copy (select {columns} from raw_table) to '{raw_dir / source}.parquet' "
+                    "(format parquet)")
+            con.unregister("raw_table")
+    return {"raw_dir": raw_dir, "removed": removed, "added": added}
+
+
+@pytest.fixture(scope="module")
+def duckdb_rebuild(sample_build, changed_input, tmp_path_factory) -> Path:
+    """A second DuckDB build, on the changed input, over a copy of the sample build."""
+    workdir = tmp_path_factory.mktemp("duckdb_rebuild")
+    shutil.copy(sample_build / "custseg.duckdb", workdir / "custseg.duckdb")
+    run_dbt(["build"], workdir, {"raw_data_dir": str(changed_input["raw_dir"])})
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def spark_rebuild(spark_workdir, changed_input) -> Path:
+    """The second Spark build, on the changed input, over the first one."""
+    output = segment_build_on_spark(spark_workdir, changed_input["raw_dir"])
+    assert "segment build: fit run 2 on Spark (K = " in output
+    return spark_workdir
 
 
 def spark_table(workdir: Path, name: str) -> pd.DataFrame:
@@ -151,13 +222,154 @@ def test_the_fit_is_the_same_on_spark(sample_build, spark_build):
     assert differences(expected, history) == []
 
 
-def test_every_mart_matches_on_spark(sample_build, spark_build):
-    marts = spark_marts(spark_build)
-    assert {"dim_customer_segments", "segment_profiles", "segment_runs"} <= set(marts)
+def mart_differences(duckdb_dir: Path, spark_dir: Path) -> dict[str, list[str]]:
+    """Every mart of the Spark build against DuckDB's (empty when all are equal)."""
+    marts = spark_marts(spark_dir)
+    assert {"dim_customer_segments", "segment_profiles", "segment_runs",
+            "segment_transitions"} <= set(marts)
     mismatched = {}
     for mart in marts:
-        found = differences(normalised(duckdb_table(sample_build, mart)),
-                            normalised(spark_table(spark_build, mart)))
+        found = differences(normalised(duckdb_table(duckdb_dir, mart)),
+                            normalised(spark_table(spark_dir, mart)))
         if found:
             mismatched[mart] = found
-    assert mismatched == {}
+    return mismatched
+
+
+def test_every_mart_matches_on_spark(sample_build, spark_build):
+    assert mart_differences(sample_build, spark_build) == {}
+
+
+def test_every_mart_matches_on_spark_after_a_second_build(duckdb_rebuild, spark_rebuild):
+    assert mart_differences(duckdb_rebuild, spark_rebuild) == {}
+
+
+def naive(times: pd.Series) -> pd.Series:
+    times = pd.to_datetime(times)
+    return times.dt.tz_convert(None) if times.dt.tz is not None else times
+
+
+def snapshot_numbers(*columns: pd.Series) -> dict:
+    """Snapshot time -> 1, 2, ... in time order (the times differ between builds)."""
+    times = sorted(set(pd.concat([naive(column) for column in columns]).dropna()))
+    return {time: number for number, time in enumerate(times, start=1)}
+
+
+def numbered_history(snapshot: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot's customer_id, segment_id and validity as snapshot numbers (valid_to 0 =
+    current version), sorted."""
+    numbers = snapshot_numbers(snapshot["dbt_valid_from"], snapshot["dbt_valid_to"])
+    history = pd.DataFrame({
+        "customer_id": snapshot["customer_id"].astype(str),
+        "segment_id": snapshot["segment_id"].astype("int64"),
+        "valid_from": naive(snapshot["dbt_valid_from"]).map(numbers).astype("int64"),
+        "valid_to": naive(snapshot["dbt_valid_to"]).map(numbers).fillna(0).astype("int64"),
+    })
+    return history.sort_values(["customer_id", "valid_from"], ignore_index=True)
+
+
+def numbered_transitions(transitions: pd.DataFrame) -> pd.DataFrame:
+    """segment_transitions with snapshot numbers (0 = before the first) and -1 for no
+    segment, sorted."""
+    numbers = snapshot_numbers(transitions["from_snapshot_at"], transitions["to_snapshot_at"])
+    numbered = pd.DataFrame({
+        "from_snapshot": naive(transitions["from_snapshot_at"]).map(numbers).fillna(0),
+        "to_snapshot": naive(transitions["to_snapshot_at"]).map(numbers),
+        "from_segment_id": transitions["from_segment_id"].fillna(-1),
+        "to_segment_id": transitions["to_segment_id"].fillna(-1),
+        "transition": transitions["transition"].astype(str),
+        "customers": transitions["customers"],
+    })
+    numbered = numbered.astype({column: "int64" for column in numbered.columns
+                                if column != "transition"})
+    return numbered.sort_values(list(numbered.columns), ignore_index=True)
+
+
+def assignments(workdir: Path) -> dict[str, int]:
+    table = spark_table(workdir, "dim_customer_segments")
+    return dict(zip(table["customer_id"], table["segment_id"].astype(int), strict=True))
+
+
+def test_the_snapshot_on_spark_closes_left_and_moved_customers(
+        spark_build, spark_rebuild, duckdb_rebuild, changed_input):
+    snapshot = spark_table(spark_rebuild, "customer_segments_snapshot")
+    assert snapshot["dbt_scd_id"].is_unique
+    history = numbered_history(snapshot)
+    pd.testing.assert_frame_equal(
+        history, numbered_history(duckdb_table(duckdb_rebuild, "customer_segments_snapshot")))
+    first, second = assignments(spark_build), assignments(spark_rebuild)
+    left = first.keys() - second.keys()
+    moved = {c for c in first.keys() & second.keys() if first[c] != second[c]}
+    new = second.keys() - first.keys()
+    print(f"snapshot on Spark: {len(first)} customers, then {len(second)}: {len(left)} left, "
+          f"{len(new)} new, {len(moved)} moved; {len(history)} rows")
+    assert len(left) > 100 and len(new) > 100
+    assert left <= changed_input["removed"] and new <= changed_input["added"]
+    assert set(history["valid_from"]) == {1, 2}
+    versions = {(row.customer_id, row.segment_id)
+                for row in history.itertuples()}
+    assert len(history) == len(first) + len(new) + len(moved) == len(versions)
+    taken_first = history[history["valid_from"] == 1]
+    assert dict(zip(taken_first["customer_id"], taken_first["segment_id"], strict=True)) == first
+    current = history[history["valid_to"] == 0]
+    assert dict(zip(current["customer_id"], current["segment_id"], strict=True)) == second
+    closed = history[history["valid_to"] != 0]
+    assert set(closed["valid_to"]) == {2} and set(closed["valid_from"]) == {1}
+    assert set(closed["customer_id"]) == left | moved
+    assert set(history.loc[history["valid_from"] == 2, "customer_id"]) == new | moved
+
+
+def test_transitions_on_spark_count_who_stayed_moved_came_and_left(
+        spark_build, spark_rebuild, duckdb_rebuild):
+    on_spark = numbered_transitions(spark_table(spark_rebuild, "segment_transitions"))
+    on_duckdb = numbered_transitions(duckdb_table(duckdb_rebuild, "segment_transitions"))
+    pd.testing.assert_frame_equal(on_spark, on_duckdb)
+    first, second = assignments(spark_build), assignments(spark_rebuild)
+    both = first.keys() & second.keys()
+    moved = sum(first[c] != second[c] for c in both)
+    expected = {"stayed": len(both) - moved, "new": len(second.keys() - first.keys()),
+                "left": len(first.keys() - second.keys()), **({"moved": moved} if moved else {})}
+    pair = on_spark[on_spark["from_snapshot"] == 1]
+    assert set(pair["to_snapshot"]) == {2}
+    totals = pair.groupby("transition")["customers"].sum().to_dict()
+    print(f"transitions on Spark (snapshot 1 -> 2): {totals}")
+    assert totals == expected
+    moves = pair[pair["transition"] == "moved"]
+    assert (moves["from_segment_id"] != moves["to_segment_id"]).all()
+    first_snapshot = on_spark[on_spark["from_snapshot"] == 0]
+    assert set(first_snapshot["transition"]) == {"new"}
+    assert first_snapshot["customers"].sum() == len(first)
+
+
+@pytest.fixture(scope="module")
+def spark_pseudonymised_ids(spark_rebuild, changed_input, tmp_path_factory) -> dict[str, int]:
+    """dim_customer_segments on Spark with pseudonymize_customer_ids, previewed by `dbt show`
+    (no build) with the salt in the Spark conf custseg.id_salt, set from CUSTSEG_ID_SALT by a
+    copy of the profile."""
+    profiles = tmp_path_factory.mktemp("salted_profile")
+    profile = yaml.safe_load((REPO / "profiles.yml").read_text())
+    profile["custseg"]["outputs"]["spark"]["server_side_parameters"]["custseg.id_salt"] = (
+        f"{{{{ env_var('{SALT_ENV}') }}}}")
+    (profiles / "profiles.yml").write_text(yaml.safe_dump(profile))
+    env = {**spark_env(spark_rebuild), SALT_ENV: SALT, "DBT_PROFILES_DIR": str(profiles),
+           "DBT_TARGET_PATH": str(spark_rebuild / "show_target")}
+    variables = {"raw_data_dir": str(changed_input["raw_dir"]), "pseudonymize_customer_ids": True}
+    command = [str(Path(sys.executable).with_name("dbt")), "show", "--target", "spark",
+               "--select", "dim_customer_segments", "--limit", "-1", "--output", "json",
+               "--log-format", "json", "--vars", json.dumps(variables)]
+    result = subprocess.run(command, cwd=spark_rebuild, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    previews = [json.loads(event["data"]["preview"]) for event in map(json.loads, filter(
+        None, result.stdout.splitlines())) if event["info"]["name"] == "ShowNode"]
+    assert len(previews) == 1
+    return {row["customer_id"]: int(row["segment_id"]) for row in previews[0]}
+
+
+def test_spark_pseudonymises_ids_as_duckdb_does(spark_rebuild, spark_pseudonymised_ids):
+    # The same salted SHA-256 as test_pseudonymisation asserts on DuckDB.
+    expected = {hashlib.sha256((SALT + customer_id).encode()).hexdigest(): segment
+                for customer_id, segment in assignments(spark_rebuild).items()}
+    assert spark_pseudonymised_ids == expected
+    leaks = [path for path in spark_rebuild.rglob("*")
+             if path.is_file() and SALT.encode() in path.read_bytes()]
+    assert leaks == []
