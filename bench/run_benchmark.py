@@ -2,10 +2,13 @@
 
 For one data size: generate the Parquet inputs (custseg-generate), then run, in rounds,
 (a) `dbt build` of the whole project on a fresh DuckDB file, (b) bench/pandas_pipeline.py and
-(c) bench/duckdb_floor.py, each as its own child process. Wall time comes from
-time.perf_counter around the child, peak RSS from os.wait4's ru_maxrss (the child and its
-descendants). Writes <out>/<label>.json (every run, machine info, load averages, dbt's slowest
-nodes from run_results.json, a check that the variants agree) and <label>.md, prints the table.
+(c) bench/duckdb_floor.py, and with --spark (d) `segment build --target spark` on a local
+SparkSession, each as its own child process. Wall time comes from time.perf_counter around the
+child; peak RSS is the larger of os.wait4's ru_maxrss (the largest single process of the child
+and its descendants) and the summed RSS of its process tree, sampled every 0.5 s (Spark: the
+Python driver plus the JVM). Writes <out>/<label>.json (every run, machine info, load
+averages, dbt's slowest nodes, a check that the variants agree) and <label>.md, prints the
+table.
 
     python bench/run_benchmark.py --customers 1000000 --transactions 20000000 --runs 3 \\
         --out bench/results/
@@ -18,6 +21,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -39,17 +43,25 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 BIN = Path(sys.executable).parent
-VARIANTS = ("dbt", "pandas", "floor")
+VARIANTS = ("dbt", "pandas", "floor", "spark")
 LABELS = {
     "dbt": "dbt build (all models + tests)",
     "pandas": "pandas + scikit-learn script",
     "floor": "DuckDB query + one K-means fit",
+    "spark": "Spark local: segment build --target spark",
 }
 FEATURES = [
     "recency_days", "frequency", "monetary", "avg_order_value", "avg_basket_quantity",
     "discount_share", "return_rate", "category_diversity", "tenure_days", "age", "annual_income",
 ]
 GIB = 1024**3
+PAGE = os.sysconf("SC_PAGE_SIZE")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A node's result line in dbt.log: "12 of 93 OK created sql table model custseg.x ... [OK in 3.2s]"
+LOG_NODE = re.compile(r"\d+ of \d+ (OK created \w+ \w+ model|OK snapshotted|OK loaded seed file"
+                      r"|PASS|WARN \d+) (\S+) .*\[\w+ in ([\d.]+)s\]")
+LOG_KIND = {"PASS": "test", "WARN": "test", "OK snapshotted": "snapshot",
+            "OK loaded seed file": "seed"}
 SLOW_TEST_SECONDS = 2.0
 
 
@@ -67,6 +79,24 @@ class Measured:
     system_s: float | None
     stderr_tail: str = ""
     details: dict = field(default_factory=dict)
+    peak_tree_rss_gb: float | None = None  # summed RSS of the process tree, sampled
+
+
+def tree_rss_bytes(session: int) -> int:
+    """Summed RSS of the processes in a session (the child, started in its own, and every
+    descendant: dbt, or Spark's Python driver and JVM)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # from field 3 (state) on
+        if int(fields[3]) == session:  # field 6: session id
+            total += int(fields[21]) * PAGE  # field 24: resident pages
+    return total
 
 
 def meminfo() -> dict[str, int]:
@@ -126,8 +156,18 @@ def measure(command: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path
         timer = threading.Timer(timeout_s, kill) if timeout_s else None
         if timer:
             timer.start()
+        done, tree_peak = threading.Event(), [0]
+
+        def sample() -> None:
+            while not done.wait(0.5):
+                tree_peak[0] = max(tree_peak[0], tree_rss_bytes(child.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, wait_status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
         if timer:
             timer.cancel()
     child.returncode = os.waitstatus_to_exitcode(wait_status)
@@ -143,7 +183,9 @@ def measure(command: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path
     else:
         status = "failed"
     return Measured(
-        wall_s=round(wall, 3), peak_rss_gb=round(usage.ru_maxrss * 1024 / GIB, 3),
+        wall_s=round(wall, 3),
+        peak_rss_gb=round(max(usage.ru_maxrss * 1024, tree_peak[0]) / GIB, 3),
+        peak_tree_rss_gb=round(tree_peak[0] / GIB, 3),
         returncode=child.returncode, status=status, load_before=load_before,
         load_after=list(os.getloadavg()), user_s=round(usage.ru_utime, 2),
         system_s=round(usage.ru_stime, 2),
@@ -209,7 +251,53 @@ def run_script(name: str, data_dir: Path, work: Path, overrides: dict,
     return measured
 
 
-def agreement(dbt_work: Path, pandas_work: Path | None, floor_work: Path | None) -> dict:
+def log_node_timings(log: Path) -> dict:
+    """Per-node times from dbt.log, slowest first: `segment build --target spark` runs dbt
+    twice (before and after the fit), and run_results.json keeps only the second."""
+    if not log.exists():
+        return {}
+    nodes = []
+    for line in ANSI.sub("", log.read_text(errors="replace")).splitlines():
+        match = LOG_NODE.search(line)
+        if match:
+            kind = next((kind for start, kind in LOG_KIND.items() if match[1].startswith(start)),
+                        "model")
+            nodes.append({"node": f"{kind}.custseg.{match[2].split('.')[-1]}",
+                          "status": "success", "seconds": float(match[3])})
+    nodes.sort(key=lambda row: -row["seconds"])
+    return {"nodes": nodes}
+
+
+def run_spark(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespace) -> Measured:
+    """(d) `segment build --target spark`: dbt, the fit and dbt again on a local SparkSession
+    with its warehouse (Parquet tables, Derby metastore) under work/."""
+    env = {**os.environ, "SPARK_WAREHOUSE_DIR": str(work / "warehouse"),
+           "SPARK_DRIVER_MEMORY": args.spark_driver_memory,
+           "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
+           "DBT_PROFILES_DIR": str(REPO), "DBT_PROJECT_DIR": str(REPO)}
+    variables = json.dumps({"raw_data_dir": str(data_dir), **overrides})
+    measured = measure([str(BIN / "segment"), "build", "--target", "spark", "--vars", variables],
+                       env=env, cwd=work, log_dir=work, timeout_s=args.timeout)
+    measured.details = log_node_timings(work / "logs" / "dbt.log")
+    fit = re.search(r"segment build: fit run .* in ([\d.]+) s",
+                    (work / "stdout.txt").read_text(errors="replace"))
+    measured.details["fit_s"] = float(fit[1]) if fit else None
+    measured.details["spark_driver_memory"] = args.spark_driver_memory
+    return measured
+
+
+def spark_agreement(dbt: pd.DataFrame, spark_work: Path) -> dict:
+    """Spark's segment per customer against dbt's (DuckDB reads Spark's Parquet tables)."""
+    tables = spark_work / "warehouse" / f"{os.environ.get('SPARK_SCHEMA', 'custseg')}.db"
+    other = duckdb.sql("select customer_id, segment_id as segment_id_spark from read_parquet("
+                       f"'{tables / 'dim_customer_segments'}/*.parquet')").df()
+    merged = dbt.merge(other, on="customer_id")
+    return {"customers": len(other), "matched_customers": len(merged),
+            "same_segment_id": int((merged["segment_id"] == merged["segment_id_spark"]).sum())}
+
+
+def agreement(dbt_work: Path, pandas_work: Path | None, floor_work: Path | None,
+              spark_work: Path | None = None) -> dict:
     """Do the variants compute the same thing? Feature mismatches and segment ARI vs dbt."""
     from sklearn.metrics import adjusted_rand_score
 
@@ -242,6 +330,8 @@ def agreement(dbt_work: Path, pandas_work: Path | None, floor_work: Path | None)
             "customers": len(other), "matched_customers": len(merged),
             "segment_ari_vs_dbt": round(float(adjusted_rand_score(
                 merged["segment_id"].fillna(-1), merged["segment_id_floor"])), 6)}
+    if spark_work and (spark_work / "warehouse").exists():
+        report["spark"] = spark_agreement(dbt, spark_work)
     return report
 
 
@@ -337,6 +427,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="rounds of every variant")
     parser.add_argument("--out", type=Path, default=BENCH / "results")
     parser.add_argument("--skip", default="", help="comma-separated: dbt,pandas,floor")
+    parser.add_argument("--spark", action="store_true",
+                        help="also run (d) `segment build --target spark` (the [spark] extra "
+                             "and Java); results go to <label>_spark.json/.md")
+    parser.add_argument("--spark-driver-memory", default="8g",
+                        help="SPARK_DRIVER_MEMORY of the Spark run (default 8g)")
     parser.add_argument("--data", type=Path, help="reuse generated Parquet inputs in this dir "
                         "(not deleted) instead of generating")
     parser.add_argument("--work-dir", type=Path, default=None,
@@ -354,6 +449,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if not args.render and (args.customers is None or args.transactions is None):
         parser.error("--customers and --transactions are required")
     args.skip = {name.strip() for name in args.skip.split(",") if name.strip()}
+    if not args.spark:
+        args.skip.add("spark")
     unknown = args.skip - set(VARIANTS)
     if unknown:
         parser.error(f"unknown variants in --skip: {sorted(unknown)}")
@@ -401,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = json.loads(args.vars)
     variants = [name for name in VARIANTS if name not in args.skip]
     work = Path(tempfile.mkdtemp(prefix="custseg-bench-", dir=args.work_dir))
-    label = f"c{args.customers}_t{args.transactions}"
+    label = f"c{args.customers}_t{args.transactions}" + ("_spark" if args.spark else "")
     print(f"work dir {work}; free disk {shutil.disk_usage(work).free / GIB:.0f} GiB",
           flush=True)
     result: dict = {"customers": args.customers, "transactions": args.transactions,
@@ -430,6 +527,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dirs[variant].mkdir()
                 if variant == "dbt":
                     measured = run_dbt(data_dir, dirs[variant], overrides, args)
+                elif variant == "spark":
+                    measured = run_spark(data_dir, dirs[variant], overrides, args)
                 else:
                     script = "pandas_pipeline" if variant == "pandas" else "duckdb_floor"
                     measured = run_script(script, data_dir, dirs[variant], overrides, args)
@@ -439,10 +538,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if round_number == 1 and not args.no_verify and "dbt" in variants and (
                     runs["dbt"][0].status == "ok"):
                 result["agreement"] = agreement(dirs["dbt"], dirs.get("pandas"),
-                                                dirs.get("floor"))
-            for path in dirs.values():  # DuckDB files and results are large at scale
+                                                dirs.get("floor"), dirs.get("spark"))
+            for path in dirs.values():  # DuckDB files, results and tables are large at scale
                 for name in ("custseg.duckdb", "custseg.duckdb.wal", "result.parquet"):
                     (path / name).unlink(missing_ok=True)
+                shutil.rmtree(path / "warehouse", ignore_errors=True)
             table = write_report(result, runs, args.out / f"{label}.json")  # after every round
     finally:
         if not args.keep_data and not args.data:
