@@ -409,6 +409,11 @@ def markdown(result: dict) -> str:
         lines += ["", "Slowest dbt nodes (median execution s, run_results.json):", "",
                   "| node | s |", "| --- | --- |"]
         lines += [f"| {row['node']} | {row['median_s']} |" for row in result["slowest_dbt_nodes"]]
+    if result.get("slowest_spark_nodes"):
+        lines += ["", "Slowest nodes on Spark (median execution s, dbt.log):", "",
+                  "| node | s |", "| --- | --- |"]
+        lines += [f"| {row['node']} | {row['median_s']} |"
+                  for row in result["slowest_spark_nodes"]]
     if result.get("slow_tests"):
         lines += ["", f"dbt tests over {SLOW_TEST_SECONDS} s: "
                   + ", ".join(f"{row['node']} ({row['median_s']} s)"
@@ -468,6 +473,8 @@ def write_report(result: dict, runs: dict[str, list[Measured]], path: Path) -> s
         result["slow_tests"] = [row for row in slowest_nodes(runs["dbt"], 10_000)
                                 if row["node"].startswith("test.")
                                 and row["median_s"] > SLOW_TEST_SECONDS]
+    if "spark" in runs:
+        result["slowest_spark_nodes"] = slowest_nodes(runs["spark"], 12)
     for run_list in result["results"].values():  # keep the JSON readable: top nodes only
         for item in run_list:
             if "nodes" in item["details"]:
