@@ -17,6 +17,16 @@
 {%- endmacro %}
 
 {% macro spark__customer_key(column) -%}
-    {#- The salt from the Spark conf custseg.id_salt (variable substitution), not the SQL. -#}
-    sha2(concat('${custseg.id_salt}', {{ column }}), 256)
+    {#-
+        The salt from the Spark conf custseg.id_salt (variable substitution; profiles.yml sets
+        it from CUSTSEG_ID_SALT), so it is not in the SQL. An empty or unset salt is an error,
+        as on DuckDB, not unsalted hashes.
+    -#}
+    sha2(concat(
+        coalesce(
+            nullif(nullif('${custseg.id_salt}', ''), '$' || '{custseg.id_salt}'),
+            raise_error('pseudonymize_customer_ids is on but the Spark conf custseg.id_salt is empty: export CUSTSEG_ID_SALT=<a long random secret> (profiles.yml passes it to Spark)')
+        ),
+        {{ column }}
+    ), 256)
 {%- endmacro %}

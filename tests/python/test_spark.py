@@ -25,7 +25,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import REPO, changed_tables, run_dbt
 from custseg.duckdb_plugin import SALT_ENV
@@ -341,28 +340,40 @@ def test_transitions_on_spark_count_who_stayed_moved_came_and_left(
     assert first_snapshot["customers"].sum() == len(first)
 
 
-@pytest.fixture(scope="module")
-def spark_pseudonymised_ids(spark_rebuild, changed_input, tmp_path_factory) -> dict[str, int]:
-    """dim_customer_segments on Spark with pseudonymize_customer_ids, previewed by `dbt show`
-    (no build) with the salt in the Spark conf custseg.id_salt, set from CUSTSEG_ID_SALT by a
-    copy of the profile."""
-    profiles = tmp_path_factory.mktemp("salted_profile")
-    profile = yaml.safe_load((REPO / "profiles.yml").read_text())
-    profile["custseg"]["outputs"]["spark"]["server_side_parameters"]["custseg.id_salt"] = (
-        f"{{{{ env_var('{SALT_ENV}') }}}}")
-    (profiles / "profiles.yml").write_text(yaml.safe_dump(profile))
-    env = {**spark_env(spark_rebuild), SALT_ENV: SALT, "DBT_PROFILES_DIR": str(profiles),
-           "DBT_TARGET_PATH": str(spark_rebuild / "show_target")}
-    variables = {"raw_data_dir": str(changed_input["raw_dir"]), "pseudonymize_customer_ids": True}
+def dbt_show_on_spark(workdir: Path, variables: dict, salt: str | None,
+                      *selection: str) -> subprocess.CompletedProcess:
+    """`dbt show --target spark` (a preview, no build) in workdir with the repo's profile and
+    CUSTSEG_ID_SALT set to `salt` (unset for None)."""
+    env = {**spark_env(workdir), "DBT_TARGET_PATH": str(workdir / "show_target")}
+    env.pop(SALT_ENV, None)
+    if salt is not None:
+        env[SALT_ENV] = salt
     command = [str(Path(sys.executable).with_name("dbt")), "show", "--target", "spark",
-               "--select", "dim_customer_segments", "--limit", "-1", "--output", "json",
-               "--log-format", "json", "--vars", json.dumps(variables)]
-    result = subprocess.run(command, cwd=spark_rebuild, env=env, capture_output=True, text=True)
+               *selection, "--limit", "-1", "--output", "json", "--log-format", "json",
+               "--vars", json.dumps(variables)]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def spark_pseudonymised_ids(spark_rebuild, changed_input) -> dict[str, int]:
+    """dim_customer_segments on Spark with pseudonymize_customer_ids, previewed by `dbt show`
+    with the salt in CUSTSEG_ID_SALT, which profiles.yml passes to the Spark conf."""
+    variables = {"raw_data_dir": str(changed_input["raw_dir"]), "pseudonymize_customer_ids": True}
+    result = dbt_show_on_spark(spark_rebuild, variables, SALT, "--select", "dim_customer_segments")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     previews = [json.loads(event["data"]["preview"]) for event in map(json.loads, filter(
         None, result.stdout.splitlines())) if event["info"]["name"] == "ShowNode"]
     assert len(previews) == 1
     return {row["customer_id"]: int(row["segment_id"]) for row in previews[0]}
+
+
+def test_spark_refuses_pseudonymising_without_a_salt(spark_rebuild):
+    # As on DuckDB: no salt is an error that names the fix, not unsalted hashes.
+    variables = {"pseudonymize_customer_ids": True}
+    result = dbt_show_on_spark(spark_rebuild, variables, None, "--inline",
+                               "select {{ customer_key(\"'C0001'\") }} as customer_key")
+    assert result.returncode != 0
+    assert "custseg.id_salt is empty: export CUSTSEG_ID_SALT" in result.stdout + result.stderr
 
 
 def test_spark_pseudonymises_ids_as_duckdb_does(spark_rebuild, spark_pseudonymised_ids):
