@@ -442,6 +442,23 @@
 {% endmacro %}
 
 
+{% macro malformed_as_rows(relation, columns) %}
+    {#-
+        The malformed records in `relation` (a CTE over raw_malformed_rows) shaped as rows of a
+        base model, to union with its parsed rows: every one of `columns` null (in the model's
+        column order), then reject_reason and raw_record (the line number, raw line and
+        DuckDB's error as JSON).
+    -#}
+    select
+        {%- for column in columns %}
+        null as {{ column }},
+        {%- endfor %}
+        reject_reason,
+        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
+    from {{ relation }}
+{% endmacro %}
+
+
 {% macro raw_record_count(name) %}
     {#-
         Raw records of input `name`, counted by reading it now: for a CSV file the rows DuckDB

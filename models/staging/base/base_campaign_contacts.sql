@@ -111,15 +111,7 @@ parsed_rows as (
 ),
 
 malformed_rows as (
-    select
-        null as campaign_id,
-        null as customer_id,
-        null as contacted_at,
-        null as responded,
-        null as response_revenue,
-        reject_reason,
-        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
-    from malformed
+    {{ malformed_as_rows('malformed', contract) }}
 ),
 
 all_rows as (

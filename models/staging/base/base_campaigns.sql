@@ -90,16 +90,7 @@ parsed_rows as (
 ),
 
 malformed_rows as (
-    select
-        null as campaign_id,
-        null as campaign_name,
-        null as channel,
-        null as offer_type,
-        null as start_date,
-        null as end_date,
-        reject_reason,
-        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
-    from malformed
+    {{ malformed_as_rows('malformed', contract) }}
 ),
 
 all_rows as (

@@ -129,22 +129,7 @@ parsed_rows as (
 ),
 
 malformed_rows as (
-    select
-        null as customer_id,
-        null as signup_date,
-        null as age,
-        null as gender,
-        null as city,
-        null as membership_tier,
-        null as annual_income,
-        null as email,
-        {%- for column in extras %}
-            null as {{ column }},
-        {%- endfor %}
-        null as invalid_attributes,
-        reject_reason,
-        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
-    from malformed
+    {{ malformed_as_rows('malformed', contract + extras + ['invalid_attributes']) }}
 ),
 
 all_rows as (

@@ -122,19 +122,7 @@ parsed_rows as (
 ),
 
 malformed_rows as (
-    select
-        null as transaction_id,
-        null as customer_id,
-        null as transaction_ts,
-        null as product_category,
-        null as quantity,
-        null as unit_price,
-        null as discount_amount,
-        null as channel,
-        null as status,
-        reject_reason,
-        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
-    from malformed
+    {{ malformed_as_rows('malformed', contract) }}
 ),
 
 all_rows as (
