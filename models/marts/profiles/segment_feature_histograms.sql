@@ -8,13 +8,15 @@
     outside the range are counted in the first or last bin, so a segment's bins sum to its
     customers with a value (segment_feature_distributions.customers).
 -#}
-{%- set features = numeric_feature_columns() -%}
+{%- set log_features = var('log_transform_features') -%}
+{%- set is_log_feature = "feature in ('" ~ log_features | join("', '") ~ "')" if log_features
+    else 'false' -%}
 {%- set bins = var('histogram_bins', 10) | int -%}
 
 with
 
-features as (
-    select * from {{ ref('int_customer_features') }}
+feature_values as (
+    select * from {{ ref('int_segment_feature_values') }}
 ),
 
 segments as (
@@ -22,27 +24,16 @@ segments as (
 ),
 
 long_values as (
-    {%- for feature in features %}
-        select
-            segments.segment_id,
-            '{{ feature }}' as feature,
-            {% if feature in var('log_transform_features') -%}
-                true as is_log_scale,
-                -- greatest() skips nulls: keep a missing value missing.
-                case
-                    when features.{{ feature }} is not null
-                        then ln(1 + greatest(cast(features.{{ feature }} as double), 0))
-                end
-            {%- else -%}
-                false as is_log_scale,
-                cast(features.{{ feature }} as double)
-            {%- endif %} as feature_value
-        from features
-        inner join segments on features.customer_id = segments.customer_id
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    select
+        segment_id,
+        feature,
+        {{ is_log_feature }} as is_log_scale,
+        case
+            when not {{ is_log_feature }} then feature_value
+            -- greatest() skips nulls: keep a missing value missing.
+            when feature_value is not null then ln(1 + greatest(feature_value, 0))
+        end as feature_value
+    from feature_values
 ),
 
 feature_percentiles as (
