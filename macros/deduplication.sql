@@ -1,7 +1,7 @@
 {% macro rank_copies(relation, keys, order_by, row_json) %}
     {#-
-        The rows of `relation` (a CTE), each with copy_number (1 = the copy kept among rows
-        sharing `keys`, by `order_by`) and same_as_kept (whether `row_json`, the row's raw
+        The rows of `relation` (a CTE), each with _copy_number (1 = the copy kept among rows
+        sharing `keys`, by `order_by`) and _same_as_kept (whether `row_json`, the row's raw
         values as JSON, equals the kept copy's; true for the kept copy), so a model can tell
         exact duplicates from conflicting ones. Only keys that occur more than once are sorted,
         and only their rows get JSON: with few duplicates (20M transactions) this saves a sort
@@ -25,8 +25,8 @@
         single_copies as (
             select
                 *,
-                1 as copy_number,
-                true as same_as_kept
+                1 as _copy_number,
+                true as _same_as_kept
             from {{ relation }}
             where not exists (select 1 from repeated_keys where {{ key_match }})
         ),
@@ -36,11 +36,11 @@
                 *,
                 row_number() over (
                     partition by {{ keys | join(', ') }} order by {{ order_by }}
-                ) as copy_number,
+                ) as _copy_number,
                 {{ row_json }} = first_value({{ row_json }}) over (
                     partition by {{ keys | join(', ') }} order by {{ order_by }}
                     rows between unbounded preceding and unbounded following
-                ) as same_as_kept
+                ) as _same_as_kept
             from {{ relation }}
             where exists (select 1 from repeated_keys where {{ key_match }})
         )

@@ -1,22 +1,14 @@
 {#-
-    The clustering inputs: which feature-table columns are numeric candidates, and how a value
-    becomes a model input (impute, winsorize, log-transform) using the bounds that
-    int_feature_bounds learned. Used by int_customer_features_prepared and assign_segment, so
-    fitting and scoring prepare features the same way.
+    How a feature value becomes a model input (impute, winsorize, log-transform, as the feature
+    catalogue says) using the bounds that int_feature_bounds learned. Used by
+    int_customer_features_prepared and assign_segment, so fitting and scoring prepare features
+    the same way.
 -#}
-
-{% macro numeric_feature_columns() %}
-    {{ return([
-        'recency_days', 'frequency', 'monetary', 'avg_order_value', 'avg_basket_quantity',
-        'discount_share', 'return_rate', 'category_diversity', 'tenure_days', 'age',
-        'annual_income',
-    ] + extra_numeric_columns()) }}
-{% endmacro %}
-
 
 {% macro prepare_features(features_relation, id_column='customer_id') %}
     {#- A subquery: id_column plus every numeric feature of features_relation, prepared. -#}
     {%- set features = numeric_feature_columns() -%}
+    {%- set log_features = log_transform_features() -%}
     (
         with bounds as (
             select
@@ -39,7 +31,7 @@
                     coalesce(features_to_prepare.{{ feature }}, bounds.{{ feature }}__impute),
                     bounds.{{ feature }}__lower), bounds.{{ feature }}__upper)
             {%- endset %}
-            {% if feature in var('log_transform_features') -%}
+            {% if feature in log_features -%}
                 ln(1 + greatest({{ clipped }}, 0))
             {%- else -%}
                 {{ clipped }}

@@ -1,10 +1,16 @@
 {#-
     One feature row per accepted customer: attributes, bands, purchase behaviour and RFM scores.
-    Customers without a completed order have frequency, monetary and category_diversity 0 and
-    null recency, order value, basket, discount share and return rate (imputed later, in
+    The numeric features come from the model the feature catalogue names as their source, in
+    catalogue order; a customer without a completed order gets the catalogue's
+    when_no_purchases value (0 for counts and spend) or null (imputed later, in
     int_customer_features_prepared, for clustering only).
 -#}
-{%- set extras = extra_numeric_columns() -%}
+{%- set catalogue = feature_catalogue() -%}
+{%- set sources = {
+    'int_customer_attributes_banded': 'attributes',
+    'stg_customers': 'attributes',
+    'int_transactions_aggregated_to_customers': 'purchases',
+} -%}
 
 with
 
@@ -24,30 +30,29 @@ joined as (
     select
         attributes.customer_id,
         attributes.signup_date,
-        attributes.tenure_days,
-        attributes.age,
         attributes.age_band,
-        attributes.annual_income,
         attributes.income_band,
         attributes.gender,
         attributes.city,
         attributes.membership_tier,
-        {%- for column in extras %}
-            attributes.{{ column }},
-        {%- endfor %}
         attributes.has_email,
+        {%- for feature, entry in catalogue.items() %}
+            {%- if entry.source not in sources %}
+                {{ exceptions.raise_compiler_error(
+                    "feature '" ~ feature ~ "': source must be one of "
+                    ~ (sources.keys() | join(', ')) ~ ", not '" ~ entry.source ~ "'.") }}
+            {%- endif %}
+            {%- set column = sources[entry.source] ~ '.' ~ feature %}
+            {%- if entry.when_no_purchases is none %}
+        {{ column }},
+            {%- else %}
+        coalesce({{ column }}, {{ entry.when_no_purchases }}) as {{ feature }},
+            {%- endif %}
+        {%- endfor %}
         coalesce(purchases.frequency > 0, false) as has_purchases,
         purchases.first_purchase_at,
         purchases.last_purchase_at,
-        purchases.recency_days,
-        coalesce(purchases.frequency, 0) as frequency,
         coalesce(purchases.returned_orders, 0) as returned_orders,
-        coalesce(purchases.monetary, 0) as monetary,
-        purchases.avg_order_value,
-        purchases.avg_basket_quantity,
-        purchases.discount_share,
-        purchases.return_rate,
-        coalesce(purchases.category_diversity, 0) as category_diversity,
         purchases.preferred_channel,
         purchases.preferred_category,
         rfm.recency_score,

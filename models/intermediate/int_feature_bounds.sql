@@ -1,10 +1,11 @@
 {#-
     What the preparation of each numeric feature learned from all customers: winsorizing bounds
-    (var winsorize_percentiles) and the imputation value (median; the upper bound for features
-    in var impute_with_upper_bound). A feature with no values has null bounds and is left out
-    of the clustering.
+    (var winsorize_percentiles) and the imputation value (the median, or the upper bound where
+    the feature catalogue says impute: upper_bound). A feature with no values has null bounds
+    and is left out of the clustering.
 -#}
-{%- set features = numeric_feature_columns() -%}
+{%- set catalogue = feature_catalogue() -%}
+{%- set features = catalogue.keys() | list -%}
 {%- set lower_fraction, upper_fraction = var('winsorize_percentiles') -%}
 
 with
@@ -29,17 +30,19 @@ long_form as (
     {%- for feature in features %}
         select
             '{{ feature }}' as feature,
+            {{ loop.index }} as feature_order,
+            {{ 'true' if catalogue[feature].default else 'false' }} as is_default_feature,
             {{ feature }}__non_null as non_null_rows,
             cast({{ feature }}__lower as double) as lower_bound,
             cast({{ feature }}__upper as double) as upper_bound,
-            {%- if feature in var('impute_with_upper_bound') %}
+            {%- if catalogue[feature].impute == 'upper_bound' %}
                 'upper_bound' as impute_strategy,
                 cast({{ feature }}__upper as double) as impute_value,
             {%- else %}
                 'median' as impute_strategy,
                 cast({{ feature }}__median as double) as impute_value,
             {%- endif %}
-            {{ "'log1p'" if feature in var('log_transform_features') else "'none'" }} as transform
+            '{{ catalogue[feature].transform }}' as transform
         from statistics
         {%- if not loop.last %}
             union all

@@ -8,7 +8,7 @@
 -#}
 {%- set numeric_features = numeric_feature_columns() -%}
 {%- set candidates = [] -%}
-{%- for feature in var('segmentation_features') if feature in numeric_features -%}
+{%- for feature in segmentation_features() if feature in numeric_features -%}
     {%- do candidates.append(feature) -%}
 {%- endfor -%}
 

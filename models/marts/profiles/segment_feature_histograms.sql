@@ -2,13 +2,13 @@
     Histograms a BI tool can chart as they are: one row per segment, numeric feature and bin,
     zero counts included. Every feature gets var histogram_bins (default 10) bins of equal
     width between its 1st and 99th percentile over all customers (min and max when those are
-    equal), computed once per feature so the bars of different segments line up. Features in
-    var log_transform_features (skewed: orders, spend) get bins of equal width in log(1 + x),
+    equal), computed once per feature so the bars of different segments line up. Features the
+    catalogue log-transforms (skewed: orders, spend) get bins of equal width in log(1 + x),
     as the clustering sees them; the edges are in the feature's own units either way. Values
     outside the range are counted in the first or last bin, so a segment's bins sum to its
     customers with a value (segment_feature_distributions.customers).
 -#}
-{%- set log_features = var('log_transform_features') -%}
+{%- set log_features = log_transform_features() -%}
 {%- set is_log_feature = "feature in ('" ~ log_features | join("', '") ~ "')" if log_features
     else 'false' -%}
 {%- set bins = var('histogram_bins', 10) | int -%}

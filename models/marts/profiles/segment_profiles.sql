@@ -1,7 +1,15 @@
 {#-
     One row per segment: its name, size, revenue and their shares, and the headline feature
-    averages.
+    averages: avg_<feature> (avg_order_value for avg_order_value) for every catalogue feature
+    whose column the contract lists.
 -#}
+{%- set averages = {} -%}
+{%- for feature in numeric_feature_columns() -%}
+    {%- set column = feature if feature.startswith('avg_') else 'avg_' ~ feature -%}
+    {%- if column in model.columns -%}
+        {%- do averages.update({column: feature}) -%}
+    {%- endif -%}
+{%- endfor %}
 
 with
 
@@ -18,16 +26,9 @@ per_segment as (
         segment_id,
         count(*) as customers,
         sum(monetary) as revenue,
-        avg(recency_days) as avg_recency_days,
-        avg(frequency) as avg_frequency,
-        avg(monetary) as avg_monetary,
-        avg(avg_order_value) as avg_order_value,
-        avg(discount_share) as avg_discount_share,
-        avg(return_rate) as avg_return_rate,
-        avg(category_diversity) as avg_category_diversity,
-        avg(tenure_days) as avg_tenure_days,
-        avg(age) as avg_age,
-        avg(annual_income) as avg_annual_income,
+        {%- for column, feature in averages.items() %}
+        avg({{ feature }}) as {{ column }},
+        {%- endfor %}
         avg(case when has_purchases then 1 else 0 end) as purchaser_share
     from customers
     group by 1
@@ -42,16 +43,9 @@ with_shares as (
         per_segment.revenue,
         coalesce(per_segment.revenue / nullif(sum(per_segment.revenue) over (), 0), 0)
             as revenue_share,
-        per_segment.avg_recency_days,
-        per_segment.avg_frequency,
-        per_segment.avg_monetary,
-        per_segment.avg_order_value,
-        per_segment.avg_discount_share,
-        per_segment.avg_return_rate,
-        per_segment.avg_category_diversity,
-        per_segment.avg_tenure_days,
-        per_segment.avg_age,
-        per_segment.avg_annual_income,
+        {%- for column in averages %}
+        per_segment.{{ column }},
+        {%- endfor %}
         per_segment.purchaser_share
     from per_segment
     left join segments on per_segment.segment_id = segments.segment_id

@@ -1,7 +1,8 @@
 {#-
     One row per customer: the segment assign_segment puts it in (nearest stored centroid) and
     its name, how close it is, the classic RFM segment beside it, and the features and bands
-    people filter and join on.
+    people filter and join on. The numeric features are the feature catalogue's (extra customer
+    attributes stay in int_customer_features); the contract orders the columns.
 -#}
 
 with
@@ -31,15 +32,9 @@ joined as (
         assignments.second_segment_id,
         assignments.margin_to_second,
         features.has_purchases,
-        features.recency_days,
-        features.frequency,
-        features.monetary,
-        features.avg_order_value,
-        features.avg_basket_quantity,
-        features.discount_share,
-        features.return_rate,
-        features.category_diversity,
-        features.tenure_days,
+        {%- for feature, entry in feature_catalogue().items() if entry.source != 'stg_customers' %}
+        features.{{ feature }},
+        {%- endfor %}
         features.preferred_channel,
         features.preferred_category,
         features.recency_score,
@@ -47,9 +42,7 @@ joined as (
         features.monetary_score,
         features.rfm_score,
         coalesce(rfm_segments.rfm_segment, 'No purchases') as rfm_segment,
-        features.age,
         features.age_band,
-        features.annual_income,
         features.income_band,
         features.gender,
         features.city,

@@ -2,7 +2,7 @@
     One row per segment of the latest fit: a readable name and a one-line description made
     from the segment's most distinctive features (its scaled centroid: how many standard
     deviations - IQRs with the robust scaler - it sits from the average customer), worded by
-    the segment_feature_wording seed. segment_name_overrides (keyed by stable segment id)
+    the feature catalogue (high / low). segment_name_overrides (keyed by stable segment id)
     replaces generated names, so a name marketing chose survives retrains.
 -#}
 
@@ -13,7 +13,7 @@ fit as (
 ),
 
 wording as (
-    select * from {{ ref('segment_feature_wording') }}
+    select * from {{ feature_catalogue_rows() }} as catalogue
 ),
 
 overrides as (

@@ -15,7 +15,7 @@
 
 {#- The rows sharing a key, best first: the first is kept. -#}
 {%- set copy_order -%}
-    row_reason nulls first
+    _row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
 {%- set row_json = columns_to_json(contract, prefix='raw_') -%}
@@ -75,7 +75,7 @@ checked as (
                 then 'invalid_response_revenue'
             when campaigns.campaign_id is null then 'orphan_campaign_id'
             when customers.customer_id is null then 'orphan_customer_id'
-        end as row_reason
+        end as _row_reason
     from typed
     left join campaigns on typed.campaign_id = campaigns.campaign_id
     left join customers on typed.customer_id = customers.customer_id
@@ -89,10 +89,10 @@ validated as (
     select
         *,
         coalesce(
-            row_reason,
+            _row_reason,
             case
-                when copy_number > 1 and same_as_kept then 'duplicate_contact'
-                when copy_number > 1 then 'conflicting_contact'
+                when _copy_number > 1 and _same_as_kept then 'duplicate_contact'
+                when _copy_number > 1 then 'conflicting_contact'
             end
         ) as reject_reason
     from ranked

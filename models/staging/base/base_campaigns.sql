@@ -14,7 +14,7 @@
 
 {#- The rows sharing a key, best first: the first is kept. -#}
 {%- set copy_order -%}
-    row_reason nulls first
+    _row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
 {%- set row_json = columns_to_json(contract, prefix='raw_') -%}
@@ -55,7 +55,7 @@ checked as (
                 and not coalesce(end_date >= cast('{{ min_valid_date }}' as date), false)
                 then 'invalid_end_date'
             when end_date < start_date then 'invalid_date_range'
-        end as row_reason
+        end as _row_reason
     from typed
 ),
 
@@ -67,10 +67,10 @@ validated as (
     select
         *,
         coalesce(
-            row_reason,
+            _row_reason,
             case
-                when copy_number > 1 and same_as_kept then 'duplicate_campaign_id'
-                when copy_number > 1 then 'conflicting_campaign_id'
+                when _copy_number > 1 and _same_as_kept then 'duplicate_campaign_id'
+                when _copy_number > 1 then 'conflicting_campaign_id'
             end
         ) as reject_reason
     from ranked

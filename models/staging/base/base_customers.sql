@@ -23,7 +23,7 @@
 
 {#- The rows sharing a key, best first: the first is kept. -#}
 {%- set copy_order -%}
-    non_null_values desc
+    _non_null_values desc
     {%- for column in contract + kept_extras %}, raw_{{ column }}{% endfor %}
 {%- endset %}
 {%- set row_json = columns_to_json(contract + kept_extras, prefix='raw_') -%}
@@ -44,45 +44,45 @@ typed as (
             {{ column }} as raw_{{ column }},
         {% endfor -%}
         nullif(trim(customer_id), '') as customer_id,
-        try_cast(trim(signup_date) as date) as signup_date_value,
-        try_cast(trim(age) as double) as age_number,
+        try_cast(trim(signup_date) as date) as _signup_date_value,
+        try_cast(trim(age) as double) as _age_number,
         nullif(lower(trim(gender)), '') as gender,
         nullif(lower(trim(city)), '') as city,
         nullif(lower(trim(membership_tier)), '') as membership_tier,
-        try_cast(trim(annual_income) as double) as income_number,
+        try_cast(trim(annual_income) as double) as _income_number,
         {%- for column in kept_extras %}
             cast({{ column }} as {{ dbt.type_string() }}) as raw_{{ column }},
         {%- endfor %}
         {%- for column in extras %}
             try_cast(cast({{ column }} as {{ dbt.type_string() }}) as double) as {{ column }},
         {%- endfor %}
-        {{ non_null_terms | join(' + ') }} as non_null_values
+        {{ non_null_terms | join(' + ') }} as _non_null_values
     from source
 ),
 
 cleaned as (
     select
         *,
-        case when age_number between 16 and 110 then cast(floor(age_number) as integer) end as age,
-        case when income_number >= 0 then income_number end as annual_income,
+        case when _age_number between 16 and 110 then cast(floor(_age_number) as integer) end as age,
+        case when _income_number >= 0 then _income_number end as annual_income,
         case
-            when signup_date_value between cast('{{ min_valid_ts[:10] }}' as date)
+            when _signup_date_value between cast('{{ min_valid_ts[:10] }}' as date)
                 and cast('{{ max_valid_ts[:10] }}' as date)
-                then signup_date_value
+                then _signup_date_value
         end as signup_date,
         nullif(concat_ws(
             ',',
             case
-                when raw_age is not null and not coalesce(age_number between 16 and 110, false)
+                when raw_age is not null and not coalesce(_age_number between 16 and 110, false)
                     then 'age'
             end,
             case
-                when raw_annual_income is not null and not coalesce(income_number >= 0, false)
+                when raw_annual_income is not null and not coalesce(_income_number >= 0, false)
                     then 'annual_income'
             end,
             case
                 when raw_signup_date is not null and not coalesce(
-                        signup_date_value between cast('{{ min_valid_ts[:10] }}' as date)
+                        _signup_date_value between cast('{{ min_valid_ts[:10] }}' as date)
                         and cast('{{ max_valid_ts[:10] }}' as date),
                         false
                     )
@@ -103,8 +103,8 @@ validated as (
         *,
         case
             when customer_id is null then 'missing_customer_id'
-            when copy_number > 1 and same_as_kept then 'duplicate_customer_id'
-            when copy_number > 1 then 'conflicting_customer_id'
+            when _copy_number > 1 and _same_as_kept then 'duplicate_customer_id'
+            when _copy_number > 1 then 'conflicting_customer_id'
         end as reject_reason
     from ranked
 ),

@@ -16,7 +16,7 @@
 
 {#- The rows sharing a key, best first: the first is kept. -#}
 {%- set copy_order -%}
-    row_reason nulls first
+    _row_reason nulls first
     {%- for column in contract %}, raw_{{ column }}{% endfor %}
 {%- endset %}
 {%- set row_json = columns_to_json(contract, prefix='raw_') -%}
@@ -44,7 +44,7 @@ typed as (
         nullif(trim(transaction_id), '') as transaction_id,
         nullif(trim(customer_id), '') as customer_id,
         try_cast(trim(transaction_ts) as timestamp) as transaction_ts,
-        replace(lower(trim(product_category)), ' ', '_') as category_text,
+        replace(lower(trim(product_category)), ' ', '_') as _category_text,
         try_cast(trim(quantity) as double) as quantity,
         try_cast(trim(unit_price) as double) as unit_price,
         try_cast(trim(discount_amount) as double) as discount_amount,
@@ -76,7 +76,7 @@ checked as (
                 then 'invalid_discount'
             when typed.status not in ('completed', 'returned', 'cancelled') then 'invalid_status'
             when customers.customer_id is null then 'orphan_customer_id'
-        end as row_reason
+        end as _row_reason
     from typed
     left join customers on typed.customer_id = customers.customer_id
 ),
@@ -90,10 +90,10 @@ validated as (
     select
         *,
         coalesce(
-            row_reason,
+            _row_reason,
             case
-                when copy_number > 1 and same_as_kept then 'duplicate_transaction_id'
-                when copy_number > 1 then 'conflicting_transaction_id'
+                when _copy_number > 1 and _same_as_kept then 'duplicate_transaction_id'
+                when _copy_number > 1 then 'conflicting_transaction_id'
             end
         ) as reject_reason
     from ranked
@@ -105,11 +105,11 @@ parsed_rows as (
         customer_id,
         transaction_ts,
         case
-            when category_text is null
-                or category_text in ('', 'n/a', 'na', 'none', 'null', 'unknown')
-                or not {{ matches_pattern('category_text', '[a-z][a-z0-9_&-]*') }}
+            when _category_text is null
+                or _category_text in ('', 'n/a', 'na', 'none', 'null', 'unknown')
+                or not {{ matches_pattern('_category_text', '[a-z][a-z0-9_&-]*') }}
                 then 'unknown'
-            else category_text
+            else _category_text
         end as product_category,
         coalesce(quantity, 1) as quantity,
         unit_price,

@@ -1,0 +1,129 @@
+{#-
+    The feature catalogue (var feature_catalogue in dbt_project.yml, plus the extra numeric
+    customer attributes of the input, described or not in var extra_features): the one place
+    that says, for each numeric feature, where it comes from, how it is prepared, whether it is
+    clustered on by default and how it is worded. Every macro below reads it; no model keeps
+    its own list of feature names.
+-#}
+
+{% macro feature_catalogue() %}
+    {#-
+        Feature name -> entry with every field filled: source, when_no_purchases, transform,
+        impute, default, label, high, low. The catalogue's features first, in its order, then
+        the extra customer attributes in input order. Unknown fields or values stop the build.
+    -#}
+    {%- set defaults = {
+        'source': none, 'when_no_purchases': none, 'transform': 'none', 'impute': 'median',
+        'default': false, 'label': none, 'high': none, 'low': none,
+    } -%}
+    {%- set entries = {} -%}
+    {%- for name, entry in var('feature_catalogue').items() -%}
+        {%- do entries.update({name: entry}) -%}
+    {%- endfor -%}
+    {%- set extras = extra_numeric_columns() -%}
+    {%- for name in extras -%}
+        {%- do entries.update({name: dict(
+            {'source': 'stg_customers', 'label': name.replace('_', ' ') | capitalize},
+            **var('extra_features', {}).get(name, {}))}) -%}
+    {%- endfor -%}
+    {%- if execute -%}
+        {%- for name in var('extra_features', {}) if name not in extras -%}
+            {{ exceptions.raise_compiler_error(
+                "var extra_features names '" ~ name ~ "', which is not an extra numeric column of "
+                ~ "the customers input (those are: " ~ (extras | join(', ') or 'none') ~ ").") }}
+        {%- endfor -%}
+    {%- endif -%}
+
+    {%- set catalogue = {} -%}
+    {%- for name, entry in entries.items() -%}
+        {%- for field in entry if field not in defaults -%}
+            {{ exceptions.raise_compiler_error(
+                "feature '" ~ name ~ "': unknown field '" ~ field ~ "' (fields: "
+                ~ (defaults.keys() | join(', ')) ~ ").") }}
+        {%- endfor -%}
+        {%- set filled = dict(defaults, **entry) -%}
+        {%- if filled.transform not in ['none', 'log1p'] -%}
+            {{ exceptions.raise_compiler_error(
+                "feature '" ~ name ~ "': transform must be none or log1p, not '"
+                ~ filled.transform ~ "'.") }}
+        {%- endif -%}
+        {%- if filled.impute not in ['median', 'upper_bound'] -%}
+            {{ exceptions.raise_compiler_error(
+                "feature '" ~ name ~ "': impute must be median or upper_bound, not '"
+                ~ filled.impute ~ "'.") }}
+        {%- endif -%}
+        {%- do catalogue.update({name: filled}) -%}
+    {%- endfor -%}
+    {{ return(catalogue) }}
+{% endmacro %}
+
+
+{% macro numeric_feature_columns() %}
+    {#- Every numeric feature of int_customer_features, in catalogue order. -#}
+    {{ return(feature_catalogue().keys() | list) }}
+{% endmacro %}
+
+
+{% macro features_from(source) %}
+    {#- The catalogue's features that the model named `source` defines. -#}
+    {%- set names = [] -%}
+    {%- for name, entry in feature_catalogue().items() if entry.source == source -%}
+        {%- do names.append(name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{% macro log_transform_features() %}
+    {#- Features clustered (and histogrammed) on log(1 + x). -#}
+    {%- set names = [] -%}
+    {%- for name, entry in feature_catalogue().items() if entry.transform == 'log1p' -%}
+        {%- do names.append(name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{% macro default_segmentation_features() %}
+    {#- The catalogue's default set, what K-means sees unless var segmentation_features says. -#}
+    {%- set names = [] -%}
+    {%- for name, entry in feature_catalogue().items() if entry.default -%}
+        {%- do names.append(name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{% macro segmentation_features() %}
+    {#- The features K-means is asked to cluster on, in order. -#}
+    {{ return(var('segmentation_features', none) or default_segmentation_features()) }}
+{% endmacro %}
+
+
+{% macro feature_catalogue_rows() %}
+    {#-
+        The catalogue as a subquery, one row per feature: feature, feature_order (1, 2, ...),
+        source_model, transform, impute_strategy, is_default_feature, feature_label,
+        high_label, low_label (null where the catalogue has no wording).
+    -#}
+    {%- set text = dbt.type_string() -%}
+    (
+        {%- for name, entry in feature_catalogue().items() %}
+        select
+            cast({{ sql_string(name) }} as {{ text }}) as feature,
+            {{ loop.index }} as feature_order,
+            cast({{ sql_string(entry.source) }} as {{ text }}) as source_model,
+            cast({{ sql_string(entry.transform) }} as {{ text }}) as transform,
+            cast({{ sql_string(entry.impute) }} as {{ text }}) as impute_strategy,
+            {{ 'true' if entry.default else 'false' }} as is_default_feature,
+            cast({{ sql_string(entry.label) }} as {{ text }}) as feature_label,
+            cast({{ 'null' if entry.high is none else sql_string(entry.high) }} as {{ text }})
+                as high_label,
+            cast({{ 'null' if entry.low is none else sql_string(entry.low) }} as {{ text }})
+                as low_label
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    )
+{% endmacro %}
