@@ -10,7 +10,8 @@
     {#-
         Feature name -> entry with every field filled: source, when_no_purchases, transform,
         impute, default, label, high, low. The catalogue's features first, in its order, then
-        the extra customer attributes in input order. Unknown fields or values stop the build.
+        the extra customer attributes in input order. Unknown fields or values stop the build;
+        a feature without a label is labelled by its name ('loyalty_points' -> 'Loyalty points').
     -#}
     {%- set defaults = {
         'source': none, 'when_no_purchases': none, 'transform': 'none', 'impute': 'median',
@@ -23,7 +24,7 @@
     {%- set extras = extra_numeric_columns() -%}
     {%- for name in extras -%}
         {%- do entries.update({name: dict(
-            {'source': 'stg_customers', 'label': name.replace('_', ' ') | capitalize},
+            {'source': 'stg_customers'},
             **var('extra_features', {}).get(name, {}))}) -%}
     {%- endfor -%}
     {%- if execute -%}
@@ -42,6 +43,9 @@
                 ~ (defaults.keys() | join(', ')) ~ ").") }}
         {%- endfor -%}
         {%- set filled = dict(defaults, **entry) -%}
+        {%- if filled.label is none -%}
+            {%- do filled.update({'label': name.replace('_', ' ') | capitalize}) -%}
+        {%- endif -%}
         {%- if filled.transform not in ['none', 'log1p'] -%}
             {{ exceptions.raise_compiler_error(
                 "feature '" ~ name ~ "': transform must be none or log1p, not '"

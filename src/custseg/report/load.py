@@ -28,6 +28,7 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "transform", "lower_bound", "upper_bound", "impute_value",
     ),
     "data_quality_summary": ("source", "reason", "rows", "share_of_source"),
+    "dim_features": ("feature", "feature_label"),
     "dim_segments": ("segment_id", "segment_name", "segment_description", "name_source", "traits"),
     "segment_runs": (
         "run_number", "run_id", "fitted_at", "customers", "fit_rows", "feature_fingerprint",
@@ -58,6 +59,7 @@ MART_ORDER: dict[str, str] = {
     "segment_centroids": "segment_id, feature",
     "data_quality_summary": "source, reason nulls first",
     "dim_segments": "segment_id",
+    "dim_features": "feature_order",
     "segment_runs": "run_number",
     "segment_rules": "segment_id, rule_number",
     "segment_feature_importance": "feature",
@@ -139,6 +141,16 @@ def mappable_features(con: duckdb.DuckDBPyConnection, centroids: pd.DataFrame) -
     return sorted(feature for feature in set(centroids["feature"]) if feature in columns)
 
 
+def with_feature_labels(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every mart frame with a `feature` column gains `feature_label` from dim_features."""
+    labels = tables["dim_features"].set_index("feature")["feature_label"]
+    return {
+        name: frame.assign(feature_label=frame["feature"].map(labels))
+        if "feature" in frame.columns and name != "dim_features" else frame
+        for name, frame in tables.items()
+    }
+
+
 def load_marts(db_path: Path) -> Marts:
     """Reads every mart of MART_COLUMNS plus a customer sample; ReportError if one is missing."""
     with connect_read_only(db_path) as con:
@@ -147,7 +159,7 @@ def load_marts(db_path: Path) -> Marts:
                    if name not in present]
         if missing:
             raise ReportError(f"mart {', '.join(missing)} missing from {db_path}; {BUILD_HINT}")
-        tables = {name: read_mart(con, name) for name in MART_COLUMNS}
+        tables = with_feature_labels({name: read_mart(con, name) for name in MART_COLUMNS})
         features = mappable_features(con, tables["segment_centroids"])
         sample = read_customers_sample(con, features)
         (total,) = con.sql("select count(*) from dim_customer_segments").fetchall()[0]

@@ -22,20 +22,6 @@ DIVERGING = ["#2166ac", "#f7f7f7", "#b2182b"]  # below the mean, at it, above it
 MISSING = "—"
 RENAMED = " (renamed)"
 
-FEATURE_LABELS = {
-    "recency_days": "Recency (days)",
-    "frequency": "Orders",
-    "monetary": "Revenue per customer",
-    "avg_order_value": "Average order value",
-    "avg_basket_quantity": "Items per order",
-    "discount_share": "Discount share",
-    "return_rate": "Return rate",
-    "category_diversity": "Categories bought",
-    "tenure_days": "Tenure (days)",
-    "age": "Age",
-    "annual_income": "Annual income",
-}
-
 K_METRICS = (  # column, label, which way is better, decimals
     ("inertia", "Inertia (elbow)", "lower, with diminishing returns", 0),
     ("silhouette", "Silhouette", "higher", 3),
@@ -44,10 +30,6 @@ K_METRICS = (  # column, label, which way is better, decimals
 )
 
 DATA_SOURCES = ("customers", "transactions", "campaigns", "campaign_contacts")
-
-
-def feature_label(feature: str) -> str:
-    return FEATURE_LABELS.get(feature, feature.replace("_", " ").capitalize())
 
 
 def segment_colours(segment_ids: list[int]) -> dict[int, str]:
@@ -159,12 +141,12 @@ def heatmap_frame(feature_profiles: pd.DataFrame, segments: pd.DataFrame) -> pd.
     per_feature = feature_profiles.groupby("feature").agg(
         is_clustering_feature=("is_clustering_feature", "max"),
         overall_mean=("overall_mean", "first"),
+        feature_label=("feature_label", "first"),
     )
     frame = per_feature.join(wide).reset_index()
     frame["group"] = frame["is_clustering_feature"].map(
         {True: "Clustering features", False: "Other features (not clustered on)"}
     )
-    frame["feature_label"] = frame["feature"].map(feature_label)
     frame = frame.sort_values(["is_clustering_feature", "feature"], ascending=[False, True])
     columns = ["group", "feature", "feature_label", "overall_mean", *[f"s{sid}" for sid in ids]]
     return frame[columns].reset_index(drop=True)
@@ -214,7 +196,6 @@ def distributions_frame(
     ids = [int(sid) for sid in distributions["segment_id"].unique()]
     names = segment_names(ids, segments)
     frame = distributions.copy()
-    frame["feature_label"] = frame["feature"].map(feature_label)
     frame["segment"] = [names[int(sid)] for sid in frame["segment_id"]]
     shapes = histogram_shapes(histograms)
     keys = zip(frame["feature"], frame["segment_id"], strict=True)
@@ -350,7 +331,6 @@ def rules_table(rules: pd.DataFrame, runs: pd.DataFrame,
 
 def importance_table(importance: pd.DataFrame) -> GT:
     frame = importance.sort_values(["tree_importance", "feature"], ascending=[False, True])
-    frame = frame.assign(feature_label=frame["feature"].map(feature_label))
     frame = frame[["feature_label", "variance_explained", "tree_importance"]]
     table = (
         GT(frame.reset_index(drop=True), rowname_col="feature_label", id="importance")
