@@ -33,10 +33,9 @@ from sklearn.metrics import pairwise_distances_argmin
 from custseg.clustering import SegmentationConfig, apply_scaler, fit_segments
 
 REPO = Path(__file__).resolve().parents[1]
-NUMERIC_FEATURES = [
-    "recency_days", "frequency", "monetary", "avg_order_value", "avg_basket_quantity",
-    "discount_share", "return_rate", "category_diversity", "tenure_days", "age", "annual_income",
-]
+# The feature catalogue's features, in its order (dbt_project.yml, var feature_catalogue).
+with open(REPO / "dbt_project.yml") as _project:
+    NUMERIC_FEATURES = list(yaml.safe_load(_project)["vars"]["feature_catalogue"])
 CUSTOMER_COLUMNS = ["customer_id", "signup_date", "age", "gender", "city", "membership_tier",
                     "annual_income", "email"]
 STATUSES = ("completed", "returned", "cancelled")
@@ -44,10 +43,21 @@ UNKNOWN_CATEGORIES = ("", "n/a", "na", "none", "null", "unknown")
 
 
 def project_vars(overrides: dict) -> dict:
-    """The dbt project's vars (dbt_project.yml) with --vars overrides applied."""
+    """The dbt project's vars (dbt_project.yml) with --vars overrides applied, plus what the
+    feature catalogue says: segmentation_features (its default set unless overridden),
+    log_transform_features and impute_with_upper_bound."""
     with open(REPO / "dbt_project.yml") as handle:
-        settings = yaml.safe_load(handle)["vars"]
-    return {**settings, **overrides}
+        settings = {**yaml.safe_load(handle)["vars"], **overrides}
+    catalogue = settings["feature_catalogue"]
+    return {
+        **settings,
+        "segmentation_features": settings["segmentation_features"]
+        or [name for name, entry in catalogue.items() if entry.get("default")],
+        "log_transform_features": [name for name, entry in catalogue.items()
+                                   if entry.get("transform") == "log1p"],
+        "impute_with_upper_bound": [name for name, entry in catalogue.items()
+                                    if entry.get("impute") == "upper_bound"],
+    }
 
 
 def segmentation_config(settings: dict) -> SegmentationConfig:

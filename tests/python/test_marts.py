@@ -24,7 +24,7 @@ MARTS = {
     "segment_feature_histograms", "feature_correlations", "fct_segment_revenue_monthly",
     "segment_campaign_performance",
 }
-# var log_transform_features (dbt_project.yml): histogrammed on log(1 + x).
+# transform: log1p in the feature catalogue (dbt_project.yml): histogrammed on log(1 + x).
 LOG_SCALE_FEATURES = {"frequency", "monetary", "avg_order_value"}
 # Input columns of the sample's customers file beyond the input contract: extra numeric
 # attributes flow through under their own names, so no YAML can list them in advance.

@@ -126,7 +126,8 @@ def test_marketing_campaign_dataset_with_real_campaign_responses(tmp_path):
         "raw_data_dir": str(raw_dir),
         "segmentation_features": ["annual_income", "mntwines", "mntmeatproducts",
                                   "numwebpurchases", "numstorepurchases", "kidhome"],
-        "log_transform_features": ["mntwines", "mntmeatproducts"],
+        "extra_features": {"mntwines": {"transform": "log1p"},
+                           "mntmeatproducts": {"transform": "log1p"}},
     })
     assert query(tmp_path, "select count(*), count(annual_income) from stg_customers") == [
         (2240, 2216)]
@@ -160,7 +161,7 @@ def test_wholesale_customers_recover_the_channel_split(tmp_path):
     run_dbt(["build"], tmp_path, {
         "raw_data_dir": str(raw_dir),
         "segmentation_features": ["grocery", "detergents_paper", "milk"],
-        "log_transform_features": spends,
+        "extra_features": {spend: {"transform": "log1p"} for spend in spends},
         "scaler": "robust",
         "n_segments": 2,
     })
