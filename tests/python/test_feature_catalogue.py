@@ -31,8 +31,8 @@ def insert_after(path: Path, anchor: str, text: str, count: int = 1) -> None:
 def add_store_share(project: Path) -> None:
     """The README's three steps ("Adding a feature") for a store_share feature."""
     model = project / "models/intermediate/int_transactions_aggregated_to_customers.sql"
-    insert_after(model, "        customer_id,\n        count(case when status = 'completed' then 1 end)"
-                 " as frequency,\n",
+    insert_after(model, "        customer_id,\n        count(case when status = 'completed'"
+                 " then 1 end) as frequency,\n",
                  "        avg(case when status = 'completed' then case when channel = 'store'"
                  " then 1.0 else 0.0 end end) as store_share,\n")
     insert_after(model, "        totals.category_diversity,\n", "        totals.store_share,\n")
@@ -47,8 +47,8 @@ def add_store_share(project: Path) -> None:
                  "      - name: store_share\n        data_type: double\n"
                  "        description: Share of completed orders placed in a store.\n")
     insert_after(project / "dbt_project.yml", "  feature_catalogue:\n",
-                 "    store_share: {source: int_transactions_aggregated_to_customers, default: true,"
-                 " label: Store share, high: store-goers, low: remote}\n")
+                 "    store_share: {source: int_transactions_aggregated_to_customers,"
+                 " default: true, label: Store share, high: store-goers, low: remote}\n")
 
 
 @pytest.fixture(scope="module")
