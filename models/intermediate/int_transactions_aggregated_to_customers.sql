@@ -17,7 +17,7 @@ in_window as (
     select transactions.*
     from transactions
     cross join as_of
-    where cast(transactions.transaction_ts as date) <= as_of.as_of_date
+    where {{ up_to_as_of('transactions.transaction_ts') }}
 ),
 
 totals as (

@@ -35,7 +35,7 @@ completed_orders as (
     inner join customers on transactions.customer_id = customers.customer_id
     where
         transactions.status = 'completed'
-        and cast(transactions.transaction_ts as date) <= as_of.as_of_date
+        and {{ up_to_as_of('transactions.transaction_ts') }}
 ),
 
 per_segment_month as (

@@ -10,8 +10,8 @@
     post_hook="{{ custseg.release_raw_input('campaign_contacts') }}",
 ) }}
 {%- set contract = raw_contract()['campaign_contacts'] -%}
-{%- set min_valid_ts = var('min_valid_ts', '1900-01-01') -%}
-{%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+{%- set min_valid_ts = custseg.min_valid_ts() -%}
+{%- set max_valid_ts = custseg.max_valid_ts() -%}
 
 {#- The rows sharing a key, best first: the first is kept. -#}
 {%- set copy_order -%}

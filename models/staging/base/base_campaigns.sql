@@ -10,7 +10,7 @@
     post_hook="{{ custseg.release_raw_input('campaigns') }}",
 ) }}
 {%- set contract = raw_contract()['campaigns'] -%}
-{%- set min_valid_date = var('min_valid_ts', '1900-01-01')[:10] -%}
+{%- set min_valid_date = custseg.min_valid_ts()[:10] -%}
 
 {#- The rows sharing a key, best first: the first is kept. -#}
 {%- set copy_order -%}

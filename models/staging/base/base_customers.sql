@@ -14,8 +14,8 @@
 {%- set extras = raw_extra_numeric_columns() -%}
 {#- Every extra input column is kept as text in raw_record; only the numeric ones are typed. -#}
 {%- set kept_extras = raw_extra_columns() -%}
-{%- set min_valid_ts = var('min_valid_ts', '1900-01-01') -%}
-{%- set max_valid_ts = var('max_valid_ts') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+{%- set min_valid_ts = custseg.min_valid_ts() -%}
+{%- set max_valid_ts = custseg.max_valid_ts() -%}
 {%- set non_null_terms = [] -%}
 {%- for column in contract -%}
     {%- do non_null_terms.append('(case when ' ~ column ~ ' is not null then 1 else 0 end)') -%}
