@@ -4,9 +4,9 @@
 
     Vars (all optional, e.g. --vars '{target_segment_id: 2, target_quiet_days: 60}'):
     - target_segment_id: the segment to target. Default: the segment that responds best to
-      the offer type below - the highest lower bound of the 95% Wilson interval of its pooled
-      response rate over that offer's campaigns (segment_campaign_performance), so a small
-      segment with a lucky rate does not win.
+      the offer type below (segment_offer_response.is_best_responder: the highest lower bound
+      of the 95% Wilson interval of its pooled response rate, so a small segment with a lucky
+      rate does not win).
     - target_offer_type: offer type that picks the default segment (default 'discount').
     - target_quiet_days: days without any contact (default 90).
     - target_date: the day the list is for (default: the as-of date of the build).
@@ -22,8 +22,8 @@ customers as (
     select * from {{ ref('dim_customer_segments') }}
 ),
 
-campaign_performance as (
-    select * from {{ ref('segment_campaign_performance') }}
+offer_response as (
+    select * from {{ ref('segment_offer_response') }}
 ),
 
 contacts as (
@@ -34,23 +34,9 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
-offer_response as (
-    select
-        segment_id,
-        sum(responded) as responded,
-        sum(contacted) as contacted
-    from campaign_performance
-    where offer_type = '{{ var("target_offer_type", "discount") }}'
-    group by segment_id
-),
-
 best_segment as (
-    select
-        segment_id,
-        {{ wilson_bound('responded', 'contacted', 'lower') }} as response_rate_ci_lower
-    from offer_response
-    order by response_rate_ci_lower desc, segment_id asc
-    limit 1
+    select segment_id from offer_response
+    where offer_type = '{{ var("target_offer_type", "discount") }}' and is_best_responder
 ),
 
 chosen_segment as (

@@ -214,37 +214,44 @@ def test_missing_mart_is_one_clear_line(sample_db, tmp_path, mart):
     assert not (tmp_path / "r.html").exists()
 
 
-def test_offer_summary_names_the_surest_responder_per_offer_type(sample_db, document):
+def test_offer_summary_names_the_segment_campaign_targets_picks(sample_db, document):
+    # the best responder per offer type, counted again from the contacts themselves
     best = frame(sample_db, """
         with pooled as (
             select
-                offer_type,
-                segment_id,
-                segment_name,
-                min(lift_ci_lower) as lift_floor,
-                sum(responded) / sum(contacted) as response_rate
-            from segment_campaign_performance
+                campaigns.offer_type,
+                segments.segment_id,
+                count(*) as contacted,
+                count(case when contacts.responded then 1 end) as responded
+            from main.stg_campaign_contacts as contacts
+            inner join main.stg_campaigns as campaigns using (campaign_id)
+            inner join main.int_customer_segments as segments using (customer_id)
             group by all
         ),
-        ranked as (
+        bounds as (
             select
                 *,
-                row_number() over (
-                    partition by offer_type order by lift_floor desc nulls last, segment_id
-                ) as rank
+                responded / contacted as p,
+                (p + 1.96 * 1.96 / (2 * contacted) - 1.96 * sqrt(
+                    p * (1 - p) / contacted + 1.96 * 1.96 / (4 * contacted * contacted)))
+                / (1 + 1.96 * 1.96 / contacted) as lower_bound
             from pooled
+        ),
+        ranked as (
+            select *, row_number() over (
+                partition by offer_type order by lower_bound desc, segment_id) as rank
+            from bounds
         )
-        select * from ranked where rank = 1 order by offer_type
+        select ranked.offer_type, ranked.p, dim_segments.segment_name
+        from ranked inner join main.dim_segments using (segment_id)
+        where rank = 1 order by offer_type
     """)
     assert len(best) == len(frame(sample_db, """
-        select distinct offer_type from segment_campaign_performance
-    """))
+        select distinct offer_type from main.stg_campaign_contacts
+        inner join main.stg_campaigns using (campaign_id)"""))
     assert cells(document, "offer_summary", "segment_name") == list(best["segment_name"])
-    assert cells(document, "offer_summary", "lift_floor") == [
-        f"{value:.2f}" for value in best["lift_floor"]
-    ]
     assert cells(document, "offer_summary", "response_rate") == [
-        f"{value:.1%}" for value in best["response_rate"]
+        f"{value:.1%}" for value in best["p"]
     ]
     assert ">Discount<" in section(document, "campaigns")  # the sample has discount campaigns
 

@@ -43,6 +43,11 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
     "segment_feature_histograms": (
         "segment_id", "feature", "bin_number", "bin_lower", "bin_upper", "customers",
     ),
+    "segment_offer_response": (
+        "offer_type", "segment_id", "segment_name", "campaigns", "response_rate",
+        "offer_response_rate", "lift", "lift_ci_lower", "campaigns_clearly_better",
+        "is_best_responder",
+    ),
     "segment_campaign_performance": (
         "campaign_id", "campaign_name", "offer_type", "channel", "campaign_start_date",
         "campaign_contacted", "campaign_responded", "campaign_response_rate", "segment_id",
@@ -66,6 +71,7 @@ MART_ORDER: dict[str, str] = {
     "segment_feature_distributions": "feature, segment_id",
     "segment_feature_histograms": "feature, segment_id, bin_number",
     "segment_campaign_performance": "campaign_start_date, campaign_id, segment_id",
+    "segment_offer_response": "offer_type, segment_id",
 }
 
 MAP_SAMPLE_SIZE = 5000

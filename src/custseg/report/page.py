@@ -99,7 +99,7 @@ def rules_section(marts: Marts) -> Section:
 
 def campaigns_section(marts: Marts) -> Section:
     performance = marts.table("segment_campaign_performance")
-    body = (gt_html(sections.offer_summary_table(performance))
+    body = (gt_html(sections.offer_summary_table(marts.table("segment_offer_response")))
             + gt_html(sections.campaign_table(performance)))
     return Section("campaigns", "Campaign response", body)
 

@@ -355,67 +355,48 @@ def offer_label(offer_type: str) -> str:
     return offer_type.replace("_", " ").capitalize()
 
 
-def offer_segment_frame(performance: pd.DataFrame) -> pd.DataFrame:
-    """One row per offer type and segment, pooled over the offer type's campaigns; lift_floor is
-    the segment's lowest lift_ci_lower over those campaigns (its surest lift)."""
-    pooled = performance.groupby(["offer_type", "segment_id", "segment_name"], as_index=False).agg(
-        campaigns=("campaign_id", "nunique"),
-        contacted=("contacted", "sum"),
-        responded=("responded", "sum"),
-        lift_floor=("lift_ci_lower", "min"),
-        clearly_better=("lift_ci_lower", lambda lower: int((lower > 1).sum())),
-    )
-    offers = performance.drop_duplicates("campaign_id").groupby("offer_type").agg(
-        offer_contacted=("campaign_contacted", "sum"),
-        offer_responded=("campaign_responded", "sum"),
-    )
-    pooled = pooled.join(offers, on="offer_type")
-    pooled["response_rate"] = pooled["responded"] / pooled["contacted"]
-    pooled["offer_response_rate"] = pooled["offer_responded"] / pooled["offer_contacted"]
-    pooled["lift"] = pooled["response_rate"] / pooled["offer_response_rate"]
-    return pooled
-
-
-def offer_summary_frame(performance: pd.DataFrame) -> pd.DataFrame:
-    """Per offer type, the segment with the highest lift_floor: who responds best to it."""
-    pooled = offer_segment_frame(performance).sort_values(
-        ["offer_type", "lift_floor", "segment_id"], ascending=[True, False, True],
-        na_position="last")
-    best = pooled.groupby("offer_type", as_index=False).head(1).reset_index(drop=True)
+def offer_summary_frame(offer_response: pd.DataFrame) -> pd.DataFrame:
+    """Per offer type, the segment segment_offer_response marks as its best responder."""
+    best = offer_response[offer_response["is_best_responder"]].sort_values("offer_type")
+    best = best.reset_index(drop=True)
     best["offer"] = best["offer_type"].map(offer_label)
     best["verdict"] = [
-        f"Clearly better in {better} of {n} campaign{'s' if n > 1 else ''}" if floor > 1
+        "Clearly better than everyone contacted" if lower > 1
         else "No segment clearly better"
-        for floor, better, n in zip(best["lift_floor"], best["clearly_better"],
-                                    best["campaigns"], strict=True)
+        for lower in best["lift_ci_lower"]
+    ]
+    best["campaigns_note"] = [
+        f"{better} of {n} campaign{'s' if n > 1 else ''}"
+        for better, n in zip(best["campaigns_clearly_better"], best["campaigns"], strict=True)
     ]
     return best[["offer", "offer_type", "segment_name", "response_rate", "offer_response_rate",
-                 "lift", "lift_floor", "verdict"]]
+                 "lift", "lift_ci_lower", "verdict", "campaigns_note"]]
 
 
-def offer_summary_table(performance: pd.DataFrame) -> GT:
-    frame = offer_summary_frame(performance)
-    clear = frame.index[frame["lift_floor"] > 1].tolist()
+def offer_summary_table(offer_response: pd.DataFrame) -> GT:
+    frame = offer_summary_frame(offer_response)
+    clear = frame.index[frame["lift_ci_lower"] > 1].tolist()
     table = (
         GT(frame, rowname_col="offer", id="offer_summary")
         .cols_hide("offer_type")
         .cols_label(segment_name="Responds best", response_rate="Its response rate",
                     offer_response_rate="All contacted", lift="Lift",
-                    lift_floor="Lift, lower 95% bound", verdict="Verdict")
+                    lift_ci_lower="Lift, lower 95% bound", verdict="Verdict",
+                    campaigns_note="Clearly better in")
         .fmt_percent(columns=["response_rate", "offer_response_rate"], decimals=1)
-        .fmt_number(columns=["lift", "lift_floor"], decimals=2)
-        .data_color(columns="lift_floor", palette=DIVERGING[::-1],
-                    domain=symmetric_domain(frame["lift_floor"], centre=1.0), na_color="#ffffff")
+        .fmt_number(columns=["lift", "lift_ci_lower"], decimals=2)
+        .data_color(columns="lift_ci_lower", palette=DIVERGING[::-1],
+                    domain=symmetric_domain(frame["lift_ci_lower"], centre=1.0),
+                    na_color="#ffffff")
         .tab_style(style.text(weight="bold"), loc.body(columns="segment_name", rows=clear))
     )
     return with_header(
         table,
         "Who responds best, per offer type",
-        "The segment whose lift is surest: the highest lower 95% bound on lift, taking each "
-        "segment's weakest campaign of the offer type",
-        "Source: segment_campaign_performance, pooled over the offer type's campaigns. "
-        "Lift above 1: the segment responds better than all contacted customers; bold when "
-        "even the lower bound is above 1.",
+        "The segment with the highest lower 95% bound on its response rate, pooled over the "
+        "offer type's campaigns (the segment analyses/campaign_targets picks)",
+        "Source: segment_offer_response (is_best_responder). Lift above 1: the segment "
+        "responds better than everyone contacted; bold when even the lower bound is above 1.",
     )
 
 
