@@ -1,15 +1,9 @@
-{% macro assign_segment(features_relation, id_column='customer_id') %}
+{% macro scale_features(features_relation, id_column='customer_id') %}
     {#-
-        Scores every row of features_relation (any relation with id_column and the feature
-        columns of int_customer_features) against the fitted segmentation in pure SQL:
-        prepares features as the fit did (prepare_features), scales them with the stored
-        scaler, and picks the nearest stored centroid (Euclidean, in scaled units). Ties go to
-        the lower segment id. Returns a subquery with id_column, segment_id,
-        distance_to_centroid, second_segment_id and margin_to_second (second-nearest distance
-        minus nearest; null with one segment).
-
-        Distances are written out as one sum in a fixed feature order (features the fit did not
-        use add 0), so they are bit-for-bit the same on every run.
+        A subquery: id_column plus every numeric feature of features_relation prepared as the
+        fit did (prepare_features) and scaled with the stored scaler (null for features the fit
+        did not use). What assign_segment measures distances in, and what the customer map
+        mart draws.
     -#}
     {%- set features = numeric_feature_columns() -%}
     (
@@ -33,6 +27,44 @@
             where section = 'scaler'
         ),
 
+        scaled as (
+            select
+                prepared.{{ id_column }},
+                {%- for feature in features %}
+                (prepared.{{ feature }} - scaler.{{ feature }}__center) / scaler.{{ feature }}__scale
+                    as {{ feature }}{{ "," if not loop.last }}
+                {%- endfor %}
+            from prepared
+            cross join scaler
+        )
+
+        select * from scaled
+    )
+{% endmacro %}
+
+
+{% macro assign_segment(features_relation, id_column='customer_id') %}
+    {#-
+        Scores every row of features_relation (any relation with id_column and the feature
+        columns of int_customer_features) against the fitted segmentation in pure SQL:
+        prepares and scales features as the fit did (scale_features) and picks the nearest
+        stored centroid (Euclidean, in scaled units). Ties go to the lower segment id. Returns
+        a subquery with id_column, segment_id, distance_to_centroid, second_segment_id and
+        margin_to_second (second-nearest distance minus nearest; null with one segment).
+
+        Distances are written out as one sum in a fixed feature order (features the fit did not
+        use add 0), so they are bit-for-bit the same on every run.
+    -#}
+    {%- set features = numeric_feature_columns() -%}
+    (
+        with scaled as (
+            select * from {{ scale_features(features_relation, id_column) }}
+        ),
+
+        fitted as (
+            select * from {{ ref('int_segment_fit') }}
+        ),
+
         centroids as (
             select
                 cast(segment_id as integer) as segment_id,
@@ -43,17 +75,6 @@
             from fitted
             where section = 'centroid' and metric = 'scaled'
             group by cast(segment_id as integer)
-        ),
-
-        scaled as (
-            select
-                prepared.{{ id_column }},
-                {%- for feature in features %}
-                (prepared.{{ feature }} - scaler.{{ feature }}__center) / scaler.{{ feature }}__scale
-                    as {{ feature }}{{ "," if not loop.last }}
-                {%- endfor %}
-            from prepared
-            cross join scaler
         ),
 
         distances as (

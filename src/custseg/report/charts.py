@@ -44,21 +44,6 @@ def k_selection_chart(k_selection: pd.DataFrame) -> bytes:
     return png_bytes(figure)
 
 
-def prepare_scaled(customers: pd.DataFrame, centroids: pd.DataFrame) -> pd.DataFrame:
-    """Customers' raw features as the model saw them: imputed, winsorized, log1p where the fit
-    did, then scaled; the parameters come from segment_centroids (the same for every segment)."""
-    params = centroids.drop_duplicates("feature").set_index("feature")
-    scaled = {}
-    for feature in sorted(set(params.index) & set(customers.columns)):
-        p = params.loc[feature]
-        values = customers[feature].astype("float64").fillna(p["impute_value"])
-        values = values.clip(lower=p["lower_bound"], upper=p["upper_bound"])
-        if p["transform"] == "log1p":
-            values = np.log1p(values.clip(lower=0))
-        scaled[feature] = (values - p["scaler_center"]) / p["scaler_scale"]
-    return pd.DataFrame(scaled, index=customers.index)
-
-
 def pca_projection(
     points: np.ndarray, extra: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,11 +63,15 @@ def pca_projection(
     return (points - mean) @ components.T, (extra - mean) @ components.T, explained
 
 
-def segment_map_chart(customers: pd.DataFrame, centroids: pd.DataFrame,
+def segment_map_chart(customer_map: pd.DataFrame, centroids: pd.DataFrame,
                       segments: pd.DataFrame, customers_total: int) -> bytes:
-    """Sampled customers on the first two principal components of the scaled clustering
-    features, coloured by segment, with every segment's centroid marked."""
-    scaled = prepare_scaled(customers, centroids)
+    """Sampled customers (segment_customer_map: clustering features prepared and scaled in SQL,
+    as K-means saw them) on their first two principal components, coloured by segment, with
+    every segment's centroid marked."""
+    scaled = customer_map.pivot(index="point_number", columns="feature", values="scaled_value")
+    scaled = scaled.sort_index()[sorted(scaled.columns)]
+    customers = customer_map.drop_duplicates("point_number").set_index("point_number")
+    customers = customers.loc[scaled.index]
     features = list(scaled.columns)
     centroid_matrix = centroids.pivot(index="segment_id", columns="feature",
                                       values="centroid_scaled")[features]

@@ -48,6 +48,7 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "offer_response_rate", "lift", "lift_ci_lower", "campaigns_clearly_better",
         "is_best_responder",
     ),
+    "segment_customer_map": ("point_number", "segment_id", "feature", "scaled_value"),
     "segment_campaign_performance": (
         "campaign_id", "campaign_name", "offer_type", "channel", "campaign_start_date",
         "campaign_contacted", "campaign_responded", "campaign_response_rate", "segment_id",
@@ -72,10 +73,8 @@ MART_ORDER: dict[str, str] = {
     "segment_feature_histograms": "feature, segment_id, bin_number",
     "segment_campaign_performance": "campaign_start_date, campaign_id, segment_id",
     "segment_offer_response": "offer_type, segment_id",
+    "segment_customer_map": "point_number, feature",
 }
-
-MAP_SAMPLE_SIZE = 5000
-
 
 class ReportError(Exception):
     """A problem the user fixes (missing database or mart), reported as one line."""
@@ -87,7 +86,6 @@ class Marts:
 
     db_path: Path
     tables: dict[str, pd.DataFrame]
-    customers_sample: pd.DataFrame  # customer_id, segment_id and every clustering feature
     customers_total: int
 
     def table(self, name: str) -> pd.DataFrame:
@@ -123,30 +121,6 @@ def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
         ) from error
 
 
-def read_customers_sample(
-    con: duckdb.DuckDBPyConnection, features: list[str], size: int = MAP_SAMPLE_SIZE
-) -> pd.DataFrame:
-    """Up to `size` customers with their segment and raw clustering features.
-
-    The sample is the same for the same data: customers ordered by a hash of their id.
-    """
-    columns = ", ".join(f'"{feature}"' for feature in features)
-    return con.sql(
-        f"select customer_id, segment_id, {columns} from dim_customer_segments "
-        f"order by hash(customer_id), customer_id limit {int(size)}"
-    ).df()
-
-
-def mappable_features(con: duckdb.DuckDBPyConnection, centroids: pd.DataFrame) -> list[str]:
-    """Clustering features that dim_customer_segments carries (extra attributes may not)."""
-    rows = con.sql(
-        "select column_name from information_schema.columns "
-        "where table_schema = current_schema() and table_name = 'dim_customer_segments'"
-    ).fetchall()
-    columns = {name for (name,) in rows}
-    return sorted(feature for feature in set(centroids["feature"]) if feature in columns)
-
-
 def with_feature_labels(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Every mart frame with a `feature` column gains `feature_label` from dim_features."""
     labels = tables["dim_features"].set_index("feature")["feature_label"]
@@ -166,7 +140,5 @@ def load_marts(db_path: Path) -> Marts:
         if missing:
             raise ReportError(f"mart {', '.join(missing)} missing from {db_path}; {BUILD_HINT}")
         tables = with_feature_labels({name: read_mart(con, name) for name in MART_COLUMNS})
-        features = mappable_features(con, tables["segment_centroids"])
-        sample = read_customers_sample(con, features)
         (total,) = con.sql("select count(*) from dim_customer_segments").fetchall()[0]
-    return Marts(db_path=db_path, tables=tables, customers_sample=sample, customers_total=total)
+    return Marts(db_path=db_path, tables=tables, customers_total=total)

@@ -61,8 +61,9 @@ def overview_section(marts: Marts) -> Section:
 
 
 def map_section(marts: Marts) -> Section:
-    png = charts.segment_map_chart(marts.customers_sample, marts.table("segment_centroids"),
-                                   marts.table("dim_segments"), marts.customers_total)
+    png = charts.segment_map_chart(
+        marts.table("segment_customer_map"), marts.table("segment_centroids"),
+        marts.table("dim_segments"), marts.customers_total)
     caption = ("Each dot is a customer (a fixed sample), placed by the two directions along "
                "which customers differ most in the clustering features; X marks a segment centre.")
     return Section("map", "Customer map", image_html(png, "Customer map by segment", caption))

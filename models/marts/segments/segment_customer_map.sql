@@ -1,0 +1,71 @@
+{#-
+    What the report's customer map draws: a reproducible sample of customers (var
+    customer_map_sample_size, default 5000, ordered by a hash of the customer id) with each
+    clustering feature as K-means saw it - prepared and scaled by scale_features, the macro
+    assign_segment scores with - in long form. No customer ids: points are numbered.
+-#}
+{%- set features = numeric_feature_columns() -%}
+
+with
+
+features as (
+    select * from {{ ref('int_customer_features') }}
+),
+
+segments as (
+    select * from {{ ref('int_customer_segments') }}
+),
+
+fitted as (
+    select * from {{ ref('int_segment_fit') }}
+),
+
+clustering_features as (
+    select feature from fitted
+    where section = 'feature' and text_value = 'used'
+),
+
+numbered as (
+    select
+        customer_id,
+        row_number() over (order by {{ dbt.hash('customer_id') }}, customer_id) as point_number
+    from features
+),
+
+sampled_features as (
+    select features.*
+    from features
+    inner join numbered on features.customer_id = numbered.customer_id
+    where numbered.point_number <= {{ var('customer_map_sample_size', 5000) | int }}
+),
+
+scaled as (
+    select * from {{ scale_features('sampled_features') }} as scaled_features
+),
+
+long_values as (
+    {%- for feature in features %}
+        select
+            scaled.customer_id,
+            '{{ feature }}' as feature,
+            cast(scaled.{{ feature }} as double) as scaled_value
+        from scaled
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+points as (
+    select
+        numbered.point_number,
+        segments.segment_id,
+        long_values.feature,
+        long_values.scaled_value
+    from long_values
+    inner join clustering_features on long_values.feature = clustering_features.feature
+    inner join numbered on long_values.customer_id = numbered.customer_id
+    inner join segments on long_values.customer_id = segments.customer_id
+)
+
+select * from points
