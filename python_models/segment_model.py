@@ -4,23 +4,27 @@ import json
 from datetime import UTC, datetime
 
 from custseg.clustering import load_features
-from custseg.run import RunContext, dbt_invocation_id, fit_run, input_rows, next_run_number
+from custseg.run import (
+    RunContext,
+    dbt_invocation_id,
+    fit_run,
+    input_rows,
+    next_run_number,
+    resolve_features,
+)
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental")
-    settings = json.loads(dbt.config.get("segmentation"))
     history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     bounds = dbt.ref("int_feature_bounds").query(
-        "b", "select feature, transform, is_default_feature from b order by feature_order"
-    ).fetchall()
-    # No var segmentation_features: the feature catalogue's default set, in catalogue order.
-    wanted = settings.get("features") or [name for name, _, default in bounds if default]
+        "b", "select feature, transform, is_default_feature from b order by feature_order")
+    settings, transforms = resolve_features(
+        json.loads(dbt.config.get("segmentation")), bounds.fetchall())
     context = RunContext(
         run_number=next_run_number(history), run_id=dbt_invocation_id(),
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
         input_rows=input_rows(dbt.ref("data_quality_summary").df()))
-    features = load_features(dbt.ref("int_customer_features_prepared"), tuple(wanted))
-    settings = {**settings, "features": wanted}
-    return fit_run(features, settings, {name: transform for name, transform, _ in bounds},
-                   history, context)
+    features = load_features(dbt.ref("int_customer_features_prepared"),
+                             tuple(settings["features"]))
+    return fit_run(features, settings, transforms, history, context)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,6 +80,19 @@ def feature_fingerprint(frame: pd.DataFrame, features: list[str]) -> str:
     digest.update(",".join(features).encode())
     digest.update(np.ascontiguousarray(frame[features].to_numpy(dtype=float)).tobytes())
     return digest.hexdigest()
+
+
+def resolve_features(
+    settings: Mapping[str, Any], bounds: Sequence[tuple[str, str, bool]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings with `features` filled in, and each feature's transform.
+
+    `bounds` are int_feature_bounds rows (feature, transform, is_default_feature) in catalogue
+    order; without var segmentation_features the fit uses the catalogue's default set.
+    """
+    wanted = list(settings.get("features") or
+                  [name for name, _, is_default in bounds if is_default])
+    return {**settings, "features": wanted}, {name: transform for name, transform, _ in bounds}
 
 
 def fit_run(

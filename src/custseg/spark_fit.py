@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from custseg.run import COLUMNS, RunContext, fit_run, input_rows, next_run_number
+from custseg.run import (
+    COLUMNS,
+    RunContext,
+    fit_run,
+    input_rows,
+    next_run_number,
+    resolve_features,
+)
 
 if TYPE_CHECKING:  # pyspark is the optional [spark] extra
     from pyspark.sql import DataFrame, SparkSession
@@ -100,16 +107,17 @@ def fit_on_spark(
     """Fit on the feature tables in `schema` and append the run to its history table."""
     history_table = f"{schema}.{HISTORY_TABLE}"
     history = None if full_refresh else read_history(spark, history_table)
-    bounds = spark.table(f"{schema}.int_feature_bounds").select("feature", "transform")
+    bounds = spark.table(f"{schema}.int_feature_bounds").orderBy("feature_order").select(
+        "feature", "transform", "is_default_feature").collect()
+    settings, transforms = resolve_features(settings, [tuple(row) for row in bounds])
     quality = spark.table(f"{schema}.data_quality_summary").toPandas()
     context = RunContext(
         run_number=next_run_number(history), run_id=run_id,
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
         input_rows=input_rows(quality))
     features = load_spark_features(spark.table(f"{schema}.int_customer_features_prepared"),
-                                   tuple(settings.get("features") or ()))
-    run = fit_run(features, settings, {row[0]: row[1] for row in bounds.collect()}, history,
-                  context)
+                                   tuple(settings["features"]))
+    run = fit_run(features, settings, transforms, history, context)
     write_history(spark, run, history_table, replace=full_refresh)
     config = run[run["section"] == "config"].set_index("metric")["text_value"]
     return SparkFitResult(
