@@ -17,6 +17,14 @@
         'source': none, 'when_no_purchases': none, 'transform': 'none', 'impute': 'median',
         'default': false, 'label': none, 'high': none, 'low': none,
     } -%}
+    {%- set retired = {
+        'log_transform_features': 'transform: log1p', 'impute_with_upper_bound': 'impute: upper_bound',
+    } -%}
+    {%- for old_var, field in retired.items() if var(old_var, none) is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ old_var ~ " is gone: say " ~ field ~ " in the feature's entry of var "
+            ~ "feature_catalogue, or of var extra_features for a column of your own file.") }}
+    {%- endfor -%}
     {%- set entries = {} -%}
     {%- for name, entry in var('feature_catalogue').items() -%}
         {%- do entries.update({name: entry}) -%}

@@ -96,6 +96,8 @@ def test_a_feature_added_in_three_places_reaches_every_mart(with_store_share):
     ({"feature_catalogue": {"recency_days": {
         "source": "int_transactions_aggregated_to_customers", "transform": "sqrt"}}},
      "transform must be none or log1p, not 'sqrt'"),
+    ({"log_transform_features": ["monetary"]},
+     "var log_transform_features is gone: say transform: log1p"),
     ({"extra_features": {"spending_scor": {"transform": "log1p"}}},
      "var extra_features names 'spending_scor', which is not an extra numeric column"),
 ])
