@@ -43,17 +43,17 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 BIN = Path(sys.executable).parent
-VARIANTS = ("dbt", "pandas", "floor", "spark")
+VARIANTS = ("dbt", "baseline", "pandas", "floor", "spark")
 LABELS = {
     "dbt": "dbt build (all models + tests)",
+    "baseline": "dbt build of --baseline (another checkout)",
     "pandas": "pandas + scikit-learn script",
     "floor": "DuckDB query + one K-means fit",
     "spark": "Spark local: segment build --target spark",
 }
-FEATURES = [
-    "recency_days", "frequency", "monetary", "avg_order_value", "avg_basket_quantity",
-    "discount_share", "return_rate", "category_diversity", "tenure_days", "age", "annual_income",
-]
+sys.path.insert(0, str(BENCH))
+from pandas_pipeline import NUMERIC_FEATURES as FEATURES  # noqa: E402  (the feature catalogue)
+
 GIB = 1024**3
 PAGE = os.sysconf("SC_PAGE_SIZE")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -217,13 +217,15 @@ def dbt_node_timings(target: Path) -> dict:
                                        if row["status"] not in ("success", "pass", "warn")]}
 
 
-def run_dbt(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespace) -> Measured:
-    """(a) the project's full `dbt build` into a fresh DuckDB file under work/."""
+def run_dbt(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespace,
+            project: Path = REPO) -> Measured:
+    """(a) the project's full `dbt build` into a fresh DuckDB file under work/; with project,
+    the same build of another checkout (its own Python package first on the path)."""
     env = {**os.environ, "DUCKDB_PATH": str(work / "custseg.duckdb"),
            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
-           "DBT_PROFILES_DIR": str(REPO)}
+           "DBT_PROFILES_DIR": str(project), "PYTHONPATH": str(project / "src")}
     variables = json.dumps({"raw_data_dir": str(data_dir), **overrides})
-    measured = measure([str(BIN / "dbt"), "build", "--vars", variables], env=env, cwd=REPO,
+    measured = measure([str(BIN / "dbt"), "build", "--vars", variables], env=env, cwd=project,
                        log_dir=work, timeout_s=args.timeout)
     measured.details = dbt_node_timings(work / "target")
     database = work / "custseg.duckdb"
@@ -432,6 +434,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="rounds of every variant")
     parser.add_argument("--out", type=Path, default=BENCH / "results")
     parser.add_argument("--skip", default="", help="comma-separated: dbt,pandas,floor")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also build this checkout of the project (e.g. a `git worktree` of "
+                             "main before a change), side by side in the same rounds")
     parser.add_argument("--spark", action="store_true",
                         help="also run (d) `segment build --target spark` (the [spark] extra "
                              "and Java); results go to <label>_spark.json/.md")
@@ -503,7 +508,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         render(args.render)
         return 0
     overrides = json.loads(args.vars)
-    variants = [name for name in VARIANTS if name not in args.skip]
+    variants = [name for name in VARIANTS if name not in args.skip
+                and (name != "baseline" or args.baseline)]
     work = Path(tempfile.mkdtemp(prefix="custseg-bench-", dir=args.work_dir))
     label = f"c{args.customers}_t{args.transactions}" + ("_spark" if args.spark else "")
     print(f"work dir {work}; free disk {shutil.disk_usage(work).free / GIB:.0f} GiB",
@@ -534,6 +540,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dirs[variant].mkdir()
                 if variant == "dbt":
                     measured = run_dbt(data_dir, dirs[variant], overrides, args)
+                elif variant == "baseline":
+                    measured = run_dbt(data_dir, dirs[variant], overrides, args,
+                                       project=args.baseline.resolve())
                 elif variant == "spark":
                     measured = run_spark(data_dir, dirs[variant], overrides, args)
                 else:
