@@ -28,7 +28,8 @@ clustering_features as (
 numbered as (
     select
         customer_id,
-        row_number() over (order by {{ dbt.hash('customer_id') }}, customer_id) as point_number
+        cast(row_number() over (order by {{ dbt.hash("customer_id") }}, customer_id) as bigint)
+            as point_number
     from features
 ),
 
