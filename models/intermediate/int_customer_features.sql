@@ -44,9 +44,9 @@ joined as (
             {%- endif %}
             {%- set column = sources[entry.source] ~ '.' ~ feature %}
             {%- if entry.when_no_purchases is none %}
-        {{ column }},
+                {{ column }},
             {%- else %}
-        coalesce({{ column }}, {{ entry.when_no_purchases }}) as {{ feature }},
+                coalesce({{ column }}, {{ entry.when_no_purchases }}) as {{ feature }},
             {%- endif %}
         {%- endfor %}
         coalesce(purchases.frequency > 0, false) as has_purchases,

@@ -27,7 +27,7 @@ per_segment as (
         count(*) as customers,
         sum(monetary) as revenue,
         {%- for column, feature in averages.items() %}
-        avg({{ feature }}) as {{ column }},
+            avg({{ feature }}) as {{ column }},
         {%- endfor %}
         avg(case when has_purchases then 1 else 0 end) as purchaser_share
     from customers
@@ -44,7 +44,7 @@ with_shares as (
         coalesce(per_segment.revenue / nullif(sum(per_segment.revenue) over (), 0), 0)
             as revenue_share,
         {%- for column in averages %}
-        per_segment.{{ column }},
+            per_segment.{{ column }},
         {%- endfor %}
         per_segment.purchaser_share
     from per_segment

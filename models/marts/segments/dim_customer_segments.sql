@@ -33,7 +33,7 @@ joined as (
         assignments.margin_to_second,
         features.has_purchases,
         {%- for feature, entry in feature_catalogue().items() if entry.source != 'stg_customers' %}
-        features.{{ feature }},
+            features.{{ feature }},
         {%- endfor %}
         features.preferred_channel,
         features.preferred_category,
