@@ -1,0 +1,3 @@
+select customer_id, behaviour
+from cust
+order by i
