@@ -179,7 +179,7 @@ def _salt(seed: int, name: str) -> int:
 
 # Placeholders in generator_sql/*.sql: `:name` is the parameter `name`, `:salt_name` the salt of
 # the random stream `name`. The pattern is sqlfluff's `colon` param_style, so `::` casts and
-# `10:00` in literals are not placeholders.
+# `10:00` in literals are not placeholders (nor is `:name::type`: write `(:name)::type`).
 _PLACEHOLDER = re.compile(r"(?<![:\w\\]):(?P<name>\w+)(?!:)")
 SALT_PREFIX = "salt_"
 
