@@ -1,3 +1,5 @@
-select customer_id, behaviour
+select
+    customer_id,
+    behaviour
 from cust
 order by i
