@@ -189,17 +189,22 @@ def load_sql(name: str) -> str:
     return resources.files("custseg").joinpath("generator_sql", f"{name}.sql").read_text("utf-8")
 
 
-def render_sql(sql: str, seed: int, params: Mapping[str, object], source: str = "sql") -> str:
+def render_sql(
+    sql: str, seed: int | None, params: Mapping[str, object], source: str = "sql"
+) -> str:
     """Fill `:salt_name` with the salt of `name` and `:name` with str(params[name]).
 
     A placeholder without a parameter raises KeyError and a parameter without a placeholder
     raises ValueError, both naming `source`: a misspelling fails instead of becoming a salt.
+    A salt needs a seed (None: the SQL must have no salts).
     """
     used: set[str] = set()
 
     def fill(match: re.Match[str]) -> str:
         name = match["name"]
         if name.startswith(SALT_PREFIX):
+            if seed is None:
+                raise ValueError(f"{source}: salt :{name} without a seed")
             return str(_salt(seed, name.removeprefix(SALT_PREFIX)))
         if name not in params:
             raise KeyError(f"{source}: placeholder :{name} has no parameter")
@@ -213,7 +218,7 @@ def render_sql(sql: str, seed: int, params: Mapping[str, object], source: str = 
     return rendered
 
 
-def _sql(name: str, seed: int, **params: object) -> str:
+def _sql(name: str, seed: int | None, **params: object) -> str:
     """generator_sql/{name}.sql rendered with the given parameters."""
     return render_sql(load_sql(name), seed, params, source=f"generator_sql/{name}.sql")
 
@@ -250,7 +255,7 @@ def _list_literal(items: Sequence[object]) -> str:
 def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
     config = {"threads": threads} if threads else {}
     con = duckdb.connect(":memory:", config=config)
-    con.execute(_sql("macros", 0))
+    con.execute(_sql("macros", None))
     return con
 
 
@@ -276,7 +281,7 @@ def _create_constants(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         _sql(
             "constants",
-            0,
+            None,
             behaviours=_values_table(rows, behaviour_columns),
             campaigns=_values_table(campaign_rows, campaign_columns),
             response_rates=_values_table(
