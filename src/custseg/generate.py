@@ -11,17 +11,22 @@ order count, order value, discounts, returns, recency and campaign response. A f
 rows then get planted defects (see the `*_RATES` tables) that the staging models must reject or
 clean. Defects that reject a row only hit customers with enough orders left to keep their
 behaviour recognisable; duplicate and null-id customer rows are extra rows, never replacements.
+
+The SQL lives in generator_sql/*.sql (package data, linted by sqlfluff); `render_sql` fills its
+`:name` parameters and `:salt_name` salts and refuses unknown or unused names.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -172,20 +177,50 @@ def _salt(seed: int, name: str) -> int:
     return int.from_bytes(digest, "big") >> 2
 
 
-class _SqlParams(dict[str, object]):
-    """format_map() values: the given parameters, and a salt for any other name."""
-
-    def __init__(self, seed: int, values: Mapping[str, object]) -> None:
-        super().__init__(values)
-        self.seed = seed
-
-    def __missing__(self, key: str) -> int:
-        return _salt(self.seed, key)
+# Placeholders in generator_sql/*.sql: `:name` is the parameter `name`, `:salt_name` the salt of
+# the random stream `name`. The pattern is sqlfluff's `colon` param_style, so `::` casts and
+# `10:00` in literals are not placeholders (nor is `:name::type`: write `(:name)::type`).
+_PLACEHOLDER = re.compile(r"(?<![:\w\\]):(?P<name>\w+)(?!:)")
+SALT_PREFIX = "salt_"
 
 
-def _render(sql: str, seed: int, **values: object) -> str:
-    """Fill `{name}` placeholders: parameters by name, every other name becomes a salt."""
-    return sql.format_map(_SqlParams(seed, values))
+def load_sql(name: str) -> str:
+    """The text of generator_sql/{name}.sql (package data)."""
+    return resources.files("custseg").joinpath("generator_sql", f"{name}.sql").read_text("utf-8")
+
+
+def render_sql(
+    sql: str, seed: int | None, params: Mapping[str, object], source: str = "sql"
+) -> str:
+    """Fill `:salt_name` with the salt of `name` and `:name` with str(params[name]).
+
+    A placeholder without a parameter raises KeyError and a parameter without a placeholder
+    raises ValueError, both naming `source`: a misspelling fails instead of becoming a salt.
+    A salt needs a seed (None: the SQL must have no salts).
+    """
+    used: set[str] = set()
+
+    def fill(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name.startswith(SALT_PREFIX):
+            if seed is None:
+                raise ValueError(f"{source}: salt :{name} without a seed")
+            return str(_salt(seed, name.removeprefix(SALT_PREFIX)))
+        if name not in params:
+            raise KeyError(f"{source}: placeholder :{name} has no parameter")
+        used.add(name)
+        return str(params[name])
+
+    rendered = _PLACEHOLDER.sub(fill, sql)
+    unused = sorted(set(params) - used)
+    if unused:
+        raise ValueError(f"{source}: parameters without a placeholder: {', '.join(unused)}")
+    return rendered
+
+
+def _sql(name: str, seed: int | None, **params: object) -> str:
+    """generator_sql/{name}.sql rendered with the given parameters."""
+    return render_sql(load_sql(name), seed, params, source=f"generator_sql/{name}.sql")
 
 
 def _sql_literal(value: object) -> str:
@@ -217,27 +252,10 @@ def _list_literal(items: Sequence[object]) -> str:
     return "[" + ", ".join(map(_sql_literal, items)) + "]"
 
 
-MACROS = """
-    create macro u(key, salt) as
-        ((hash(key + salt) >> 11)::double + 0.5) / 9007199254740992.0;
-    create macro std_normal(key, salt_a, salt_b) as
-        sqrt(-2 * ln(u(key, salt_a))) * cos(2 * pi() * u(key, salt_b));
-    create macro pick(items, uniform) as
-        items[1 + floor(uniform * len(items))::integer];
-    -- Stray whitespace or casing around a clean value.
-    create macro messy(value, uniform) as case
-        when uniform < 0.3 then upper(value)
-        when uniform < 0.55 then ' ' || upper(value[1]) || value[2:] || ' '
-        when uniform < 0.8 then '  ' || value
-        else lower(value) || '  '
-    end;
-"""
-
-
 def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
     config = {"threads": threads} if threads else {}
     con = duckdb.connect(":memory:", config=config)
-    con.execute(MACROS)
+    con.execute(_sql("macros", None))
     return con
 
 
@@ -250,226 +268,56 @@ def _create_constants(con: duckdb.DuckDBPyConnection) -> None:
         last = number == len(BEHAVIOURS)
         rows.append((number, lower, 1.0 if last else upper, *astuple(behaviour)))
     behaviour_columns = ["behaviour_no", "share_from", "share_to", *columns]
-    con.execute(
-        f"create table behaviours as select * from {_values_table(rows, behaviour_columns)}"
-    )
     campaign_rows = [(n, *c) for n, c in enumerate(CAMPAIGNS, start=1)]
     campaign_columns = [
         "campaign_no", "campaign_id", "campaign_name", "channel", "offer_type",
         "start_date", "end_date",
     ]
-    con.execute(
-        f"create table campaigns as select * from {_values_table(campaign_rows, campaign_columns)}"
-    )
     rate_rows = [
         (offer, b.name, rate)
         for offer, rates in RESPONSE_RATES.items()
         for b, rate in zip(BEHAVIOURS, rates, strict=True)
     ]
     con.execute(
-        "create table response_rates as select * from "
-        + _values_table(rate_rows, ["offer_type", "behaviour", "response_prob"])
+        _sql(
+            "constants",
+            None,
+            behaviours=_values_table(rows, behaviour_columns),
+            campaigns=_values_table(campaign_rows, campaign_columns),
+            response_rates=_values_table(
+                rate_rows, ["offer_type", "behaviour", "response_prob"]
+            ),
+        )
     )
 
 
-CUSTOMERS_BASE_SQL = """
-create table cust as
-with
-
-ids as (
-    select range + 1 as i from range({n_customers})
-),
-
-labelled as (
-    select ids.i, b.*
-    from ids
-    join behaviours as b
-        on u(ids.i, {behaviour}) >= b.share_from and u(ids.i, {behaviour}) < b.share_to
-),
-
-drawn as (
-    select
-        *,
-        signup_from
-            + floor(u(i, {signup}) * (signup_to - signup_from + 1))::integer as signup_date,
-        lag_min + floor(u(i, {lag}) * (lag_max - lag_min + 1))::integer as lag_days,
-        value_level * exp(0.25 * std_normal(i, {value_a}, {value_b})) as customer_value,
-        1 + floor(u(i, {fav_category}) * {category_count})::integer as fav_category,
-        1 + floor(u(i, {fav_channel}) * {channel_count})::integer as fav_channel,
-        exp(0.5 * std_normal(i, {rate_a}, {rate_b}) - 0.125) as rate_noise
-    from labelled
-),
-
-active as (
-    select
-        *,
-        greatest(timestamp '{window_start}', signup_date::timestamp) as active_start,
-        timestamp '{window_end_exclusive}' - to_days(lag_days) as active_end
-    from drawn
-),
-
-weighted as (
-    select
-        *,
-        epoch(active_end) - epoch(active_start) as span_seconds,
-        -- New customers draw 1-6 orders; everyone else gets an integer weight (order rate x
-        -- active share of the window x lognormal noise) that is scaled to the remaining total.
-        case when name = 'new_customer'
-            then least(6, 1 + floor(-ln(u(i, {new_orders})) * 1.8))::bigint
-            else 0
-        end as new_orders,
-        case when name = 'new_customer' then 0
-            else round(
-                1e6 * order_rate * (epoch(active_end) - epoch(active_start))
-                / ({window_days} * 86400) * rate_noise
-            )::bigint
-        end as weight
-    from active
-),
-
-totals as (
-    select sum(new_orders) as new_total, nullif(sum(weight), 0) as weight_total
-    from weighted
-),
-
-counted as (
-    select
-        weighted.*,
-        case when name = 'new_customer' then new_orders
-            else greatest(1, floor(
-                weight * greatest({n_transactions} - new_total, 0) / weight_total
-                + u(i, {order_rounding})
-            ))::bigint
-        end as n_tx
-    from weighted
-    cross join totals
-)
-
-select
-    i,
-    printf('C%07d', i) as customer_id,
-    name as behaviour,
-    counted.* exclude (i, name, share_from, share_to),
-    (sum(n_tx) over (order by i) - n_tx)::bigint as tx_offset
-from counted
-"""
-
-
-CUSTOMERS_SQL = """
-with
-
-attributes as (
-    select
-        i,
-        customer_id,
-        signup_date,
-        least(85, greatest(18, round(age_mean + age_sd * std_normal(i, {age_a}, {age_b}))))
-            ::integer as age,
-        greatest(8000, round(income_median * exp(0.45 * std_normal(i, {inc_a}, {inc_b})), -2))
-            as income,
-        case when u(i, {gender}) < 0.50 then 'female'
-            when u(i, {gender}) < 0.96 then 'male' else 'other' end as gender,
-        pick({cities}, u(i, {city})) as city,
-        case when u(i, {tier}) < bronze then 'bronze'
-            when u(i, {tier}) < bronze + silver then 'silver'
-            when u(i, {tier}) < bronze + silver + gold then 'gold'
-            else 'platinum' end as membership_tier,
-        lower(customer_id) || '@' || pick({domains}, u(i, {domain})) as email,
-        round(points_median * exp(0.7 * std_normal(i, {pts_a}, {pts_b})))::integer
-            as loyalty_points,
-        {extra_row_case} as extra_row
-    from cust
-),
-
-with_defects as (
-    select
-        *,
-        case
-            when u(i, {age_defect}) < {age_null} then null
-            when u(i, {age_defect}) < {age_null} + {age_invalid} then case
-                when u(i, {age_invalid_kind}) < 1 / 3 then (-age)::varchar
-                when u(i, {age_invalid_kind}) < 2 / 3 then (age + 103)::varchar
-                else pick(['unknown', 'n/a', 'forty'], u(i, {age_text}))
-            end
-            else age::varchar
-        end as age_text,
-        case
-            when u(i, {income_defect}) < {income_null} then null
-            when u(i, {income_defect}) < {income_null} + {income_invalid}
-                then pick(['unknown', 'n/a', '50k', '$72,000', 'ask later'],
-                          u(i, {income_invalid_kind}))
-            else income::decimal(12, 2)::varchar
-        end as income_text,
-        {gender_text} as gender_text,
-        {city_text} as city_text,
-        {tier_text} as tier_text,
-        case when u(i, {email_null}) >= {email_rate} then email end as email_text,
-        case when u(i, {points_null}) >= {points_rate} then loyalty_points end as points_value
-    from attributes
-),
-
-copies as (
-    select
-        *,
-        unnest(case when extra_row is null then [0] else [0, 1] end) as copy
-    from with_defects
-)
-
-select
-    case when copy = 1 and extra_row = 'null_id' then null else customer_id end
-        as customer_id,
-    signup_date,
-    age_text as age,
-    gender_text as gender,
-    case when copy = 1 and extra_row = 'variant_duplicate'
-        -- Any other city: shift the clean city's position by 1 to city_count - 1.
-        then {cities}[1 + (
-            list_position({cities}, city)
-            + floor(u(i, {dup_city}) * ({city_count} - 1))::integer
-        ) % {city_count}]
-        else city_text
-    end as city,
-    tier_text as membership_tier,
-    income_text as annual_income,
-    case when copy = 1 and extra_row = 'variant_duplicate' then null else email_text end
-        as email,
-    case when copy = 1 and extra_row = 'variant_duplicate' then null else points_value end
-        as loyalty_points
-from copies
-order by i, copy
-"""
-
-
-class _KeepPlaceholders(dict[str, str]):
-    """First formatting pass: fill the given fragments, leave other `{name}`s for _render."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _optional_messy(value: str, name: str, null_rate: float) -> str:
-    """SQL: null at null_rate, else stray whitespace/casing at MESSY_TEXT_RATE, else clean."""
-    return (
-        f"case when u(i, {{{name}_defect}}) < {null_rate!r} then null "
-        f"when u(i, {{{name}_defect}}) < {null_rate + MESSY_TEXT_RATE!r} "
-        f"then messy({value}, u(i, {{{name}_messy_kind}})) else {value} end"
+def _customers_base_sql(seed: int, n_customers: int, n_transactions: int) -> str:
+    return _sql(
+        "customers_base",
+        seed,
+        n_customers=n_customers,
+        n_transactions=n_transactions,
+        window_start=WINDOW_START.isoformat(),
+        window_end_exclusive=date.fromordinal(WINDOW_END.toordinal() + 1).isoformat(),
+        window_days=WINDOW_DAYS,
+        category_count=len(CATEGORIES),
+        channel_count=len(CHANNELS),
     )
+
+
+def _null_or_messy(name: str, null_rate: float) -> dict[str, float]:
+    """`{name}_null` and `{name}_null_or_messy`: the upper bounds of the null and messy draws."""
+    return {f"{name}_null": null_rate, f"{name}_null_or_messy": null_rate + MESSY_TEXT_RATE}
 
 
 def _customers_sql(seed: int) -> str:
-    template = CUSTOMERS_SQL.format_map(
-        _KeepPlaceholders(
-            gender_text=_optional_messy("gender", "gender", CUSTOMER_NULL_RATES["gender"]),
-            city_text=_optional_messy("city", "city", CUSTOMER_NULL_RATES["city"]),
-            tier_text=_optional_messy(
-                "membership_tier", "tier", CUSTOMER_NULL_RATES["membership_tier"]
-            ),
-            extra_row_case=_bucket_case("u(i, {extra_row})", CUSTOMER_EXTRA_ROW_RATES),
-        )
-    )
-    return _render(
-        template,
+    return _sql(
+        "customers",
         seed,
+        **_null_or_messy("gender", CUSTOMER_NULL_RATES["gender"]),
+        **_null_or_messy("city", CUSTOMER_NULL_RATES["city"]),
+        **_null_or_messy("tier", CUSTOMER_NULL_RATES["membership_tier"]),
+        extra_row_case=_bucket_case(f"u(i, {_salt(seed, 'extra_row')})", CUSTOMER_EXTRA_ROW_RATES),
         cities=_list_literal(CITIES),
         city_count=len(CITIES),
         domains=_list_literal(EMAIL_DOMAINS),
@@ -482,135 +330,11 @@ def _customers_sql(seed: int) -> str:
     )
 
 
-TRANSACTIONS_SQL = """
-with
-
-orders as (
-    select
-        *,
-        behaviour <> 'new_customer' and n_tx >= 3 as defect_eligible,
-        unnest(range(n_tx)) as k
-    from cust
-),
-
-drawn as (
-    select
-        tx_offset + k + 1 as seq,
-        customer_id,
-        defect_eligible,
-        -- Order k falls at a random point of the k-th of n_tx equal slots of the active
-        -- period, so transaction ids increase with time within a customer.
-        active_start + to_seconds(floor(
-            (k + u(tx_offset + k + 1, {ts})) / n_tx * span_seconds)::bigint
-        ) as ts,
-        case when u(tx_offset + k + 1, {use_favourite}) < favourite_prob then fav_category
-            else 1 + floor(u(tx_offset + k + 1, {category}) * {category_count})::integer
-        end as category_no,
-        case when u(tx_offset + k + 1, {use_favourite_channel}) < 0.6 then fav_channel
-            else 1 + floor(u(tx_offset + k + 1, {channel}) * {channel_count})::integer
-        end as channel_no,
-        1 + floor(-ln(u(tx_offset + k + 1, {quantity})) * 0.6)::integer as quantity,
-        customer_value * exp(0.45 * std_normal(tx_offset + k + 1, {price_a}, {price_b}))
-            as price_level,
-        case when u(tx_offset + k + 1, {discounted}) < discount_prob
-            then discount_lo + (discount_hi - discount_lo) * u(tx_offset + k + 1, {discount})
-            else 0
-        end as discount_share,
-        case when u(tx_offset + k + 1, {status}) < cancel_prob then 'cancelled'
-            when u(tx_offset + k + 1, {status}) < cancel_prob + return_prob then 'returned'
-            else 'completed'
-        end as status
-    from orders
-),
-
-priced as (
-    select
-        *,
-        {categories}[category_no] as category,
-        {channels}[channel_no] as channel,
-        -- Shelf prices end in .99.
-        (greatest(round({category_prices}[category_no] * price_level), 1) - 0.01)
-            ::decimal(12, 2) as unit_price
-    from drawn
-),
-
-marked as (
-    select
-        *,
-        round(quantity * unit_price * discount_share, 2)::decimal(12, 2) as discount_amount,
-        case when defect_eligible then {defect_case} end as defect,
-        defect_eligible and u(seq, {unknown_category}) < {unknown_category_rate}
-            as unknown_category
-    from priced
-),
-
-copies as (
-    select
-        *,
-        unnest(case when defect is null and u(seq, {duplicate}) < {duplicate_rate}
-            then [0, 1] else [0] end) as copy
-    from marked
-)
-
-select
-    case when defect = 'null_id' then null else printf('T%09d', seq) end as transaction_id,
-    case when defect = 'orphan_customer'
-        then printf('C%07d', {n_customers} + 1 + floor(u(seq, {orphan}) * {orphan_pool})::bigint)
-        else customer_id
-    end as customer_id,
-    case defect
-        when 'future_ts' then (
-            timestamp '2090-01-01' + to_seconds(floor(u(seq, {future}) * 315532800)::bigint)
-        )::varchar
-        when 'bad_ts' then pick(
-            ['not a date', '2024-13-45 25:61:00', '31/02/2025 10:00', 'yesterday', '??'],
-            u(seq, {bad_ts_kind}))
-        else ts::varchar
-    end as transaction_ts,
-    case
-        when unknown_category then pick(['N/A', 'misc??', ''], u(seq, {unknown_kind}))
-        when u(seq, {category_messy}) < {messy_rate}
-            then messy(category, u(seq, {category_messy_kind}))
-        else category
-    end as product_category,
-    case
-        when defect = 'bad_quantity' then -floor(u(seq, {bad_quantity}) * 3)::integer
-        -- Not every duplicate is exact: a fifth differ in quantity.
-        when copy = 1 and u(seq, {duplicate_variant}) < 0.2 then quantity + 1
-        else quantity
-    end as quantity,
-    case
-        when defect = 'bad_price' and u(seq, {bad_price}) < 0.5 then 0.00
-        when defect = 'bad_price' then -unit_price
-        else unit_price
-    end::decimal(12, 2) as unit_price,
-    case when defect = 'negative_discount'
-        then -(1 + floor(u(seq, {negative_discount}) * 20))
-        else discount_amount
-    end::decimal(12, 2) as discount_amount,
-    case when u(seq, {channel_messy}) < {messy_rate}
-        then messy(channel, u(seq, {channel_messy_kind}))
-        else channel
-    end as channel,
-    case
-        when defect = 'invalid_status'
-            then pick(['pending', 'processing', 'lost'], u(seq, {invalid_status}))
-        when u(seq, {status_messy}) < {messy_rate}
-            then messy(status, u(seq, {status_messy_kind}))
-        else status
-    end as status
-from copies
-order by seq, copy
-"""
-
-
 def _transactions_sql(seed: int, n_customers: int) -> str:
-    template = TRANSACTIONS_SQL.format_map(
-        _KeepPlaceholders(defect_case=_bucket_case("u(seq, {defect})", TRANSACTION_DEFECT_RATES))
-    )
-    return _render(
-        template,
+    return _sql(
+        "transactions",
         seed,
+        defect_case=_bucket_case(f"u(seq, {_salt(seed, 'defect')})", TRANSACTION_DEFECT_RATES),
         n_customers=n_customers,
         orphan_pool=max(n_customers // 10, 50),
         categories=_list_literal([name for name, _ in CATEGORIES]),
@@ -624,97 +348,16 @@ def _transactions_sql(seed: int, n_customers: int) -> str:
     )
 
 
-CONTACTS_SQL = """
-with
-
-pairs as (
-    select
-        cust.i * 16 + campaigns.campaign_no as pair_key,
-        cust.i,
-        cust.customer_id,
-        cust.behaviour,
-        cust.response_value,
-        campaigns.campaign_id,
-        campaigns.offer_type,
-        campaigns.start_date,
-        greatest(campaigns.end_date, campaigns.start_date + 6) as last_date
-    from cust
-    cross join campaigns
-    where cust.signup_date <= campaigns.start_date
-),
-
-contacted as (
-    select
-        pairs.*,
-        start_date::timestamp + to_seconds(floor(
-            u(pair_key, {contact_time}) * (last_date - start_date + 1) * 86400)::bigint
-        ) as contacted_at,
-        u(pair_key, {respond}) < rates.response_prob as responded
-    from pairs
-    join response_rates as rates using (offer_type, behaviour)
-    where u(pair_key, {contact}) < {contact_rate}
-),
-
-copies as (
-    select
-        *,
-        {extra_row_case} as extra_row,
-        unnest(case when {extra_row_case} is null then [0] else [0, 1] end) as copy
-    from contacted
-),
-
-rows as (
-    select
-        pair_key,
-        copy,
-        case when copy = 1 and extra_row = 'orphan_campaign' then 'CMP99'
-            else campaign_id end as campaign_id,
-        case when copy = 1 and extra_row = 'orphan_customer'
-            then printf('C%07d', {n_customers} + 1
-                + floor(u(pair_key, {orphan}) * {orphan_pool})::bigint)
-            else customer_id
-        end as customer_id,
-        contacted_at,
-        responded,
-        case when responded
-            then round(response_value * exp(0.6 * std_normal(pair_key, {rev_a}, {rev_b})), 2)
-            else 0
-        end::decimal(12, 2) as response_revenue
-    from copies
-)
-
-select campaign_id, customer_id, contacted_at, responded, response_revenue
-from rows
-order by campaign_id, customer_id, pair_key, copy
-"""
-
-
 def _contacts_sql(seed: int, n_customers: int) -> str:
-    template = CONTACTS_SQL.format_map(
-        _KeepPlaceholders(
-            extra_row_case=_bucket_case("u(pair_key, {contact_extra})", CONTACT_EXTRA_ROW_RATES)
-        )
-    )
-    return _render(
-        template,
+    extra_row = f"u(pair_key, {_salt(seed, 'contact_extra')})"
+    return _sql(
+        "campaign_contacts",
         seed,
+        extra_row_case=_bucket_case(extra_row, CONTACT_EXTRA_ROW_RATES),
         n_customers=n_customers,
         orphan_pool=max(n_customers // 10, 50),
         contact_rate=CONTACT_RATE,
     )
-
-
-CAMPAIGNS_SQL = """
-select campaign_id, campaign_name, channel, offer_type, start_date, end_date
-from campaigns
-order by campaign_no
-"""
-
-LABELS_SQL = """
-select customer_id, behaviour
-from cust
-order by i
-"""
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> int:
@@ -766,23 +409,11 @@ def generate(
     con = _connect(threads)
     try:
         _create_constants(con)
-        con.execute(
-            _render(
-                CUSTOMERS_BASE_SQL,
-                seed,
-                n_customers=n_customers,
-                n_transactions=n_transactions,
-                window_start=WINDOW_START.isoformat(),
-                window_end_exclusive=date.fromordinal(WINDOW_END.toordinal() + 1).isoformat(),
-                window_days=WINDOW_DAYS,
-                category_count=len(CATEGORIES),
-                channel_count=len(CHANNELS),
-            )
-        )
+        con.execute(_customers_base_sql(seed, n_customers, n_transactions))
         queries = {
             "customers": _customers_sql(seed),
             "transactions": _transactions_sql(seed, n_customers),
-            "campaigns": CAMPAIGNS_SQL,
+            "campaigns": _sql("campaigns", seed),
             "campaign_contacts": _contacts_sql(seed, n_customers),
         }
         counts = {}
@@ -790,7 +421,7 @@ def generate(
             name = f"{prefix}{table}.{fmt}"
             counts[name] = _copy(con, query, out_dir / name, fmt)
         labels = f"{LABELS}.{fmt}"
-        counts[labels] = _copy(con, LABELS_SQL, labels_dir / labels, fmt)
+        counts[labels] = _copy(con, _sql("latent_labels", seed), labels_dir / labels, fmt)
         return counts
     finally:
         con.close()

@@ -26,6 +26,7 @@ from custseg.generate import (
     WINDOW_START,
     generate,
     main,
+    render_sql,
     write_sample_seeds,
 )
 
@@ -373,3 +374,24 @@ def test_command_line(tmp_path, capsys):
 def test_invalid_arguments_are_refused(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         generate(tmp_path, **kwargs)
+
+
+def test_render_sql_fills_parameters_and_declared_salts():
+    # `::` casts and colons inside literals are not placeholders
+    sql = "select u(i, :salt_city), (:n)::bigint, '10:00' from range(:n)"
+    assert re.fullmatch(r"select u\(i, \d+\), \(5\)::bigint, '10:00' from range\(5\)",
+                        render_sql(sql, 42, {"n": 5}))
+    # a salt depends on the seed and the stream name only
+    first, second, again = render_sql("select :salt_a, :salt_b, :salt_a", 42, {})[7:].split(", ")
+    assert first == again != second
+    assert render_sql(":salt_a", 43, {}) != first == render_sql(":salt_a", 42, {})
+
+
+def test_render_sql_refuses_an_unknown_placeholder():
+    with pytest.raises(KeyError, match=r"demo\.sql: placeholder :n_custmers has no parameter"):
+        render_sql("select * from range(:n_custmers)", 42, {}, source="demo.sql")
+
+
+def test_render_sql_refuses_an_unused_parameter():
+    with pytest.raises(ValueError, match=r"demo\.sql: parameters without a placeholder: n_cust"):
+        render_sql("select 1", 42, {"n_custmers": 5}, source="demo.sql")

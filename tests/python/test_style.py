@@ -24,6 +24,16 @@ def test_sql_is_sqlfluff_clean(sample_build):
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
 
 
+def test_generator_sql_is_sqlfluff_clean():
+    # Plain DuckDB with `:name` placeholders, not dbt: the placeholder templater (its settings
+    # are in src/custseg/generator_sql/.sqlfluff), the project's rules, no build needed.
+    result = subprocess.run(
+        [str(BIN / "sqlfluff"), "lint", "--templater", "placeholder",
+         "src/custseg/generator_sql"],
+        cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+
+
 def test_python_is_ruff_clean():
     result = subprocess.run([str(BIN / "ruff"), "check", "src", "tests", "python_models"],
                             cwd=REPO, capture_output=True, text=True)

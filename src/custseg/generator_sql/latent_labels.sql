@@ -1,0 +1,5 @@
+select
+    customer_id,
+    behaviour
+from cust
+order by i
