@@ -35,8 +35,8 @@ buyers as (
         and cast(transactions.transaction_ts as date) <= as_of.as_of_date
 ),
 
-{#- dim_customer_segments may pseudonymise ids: match it through the real ids' segment rows. -#}
 labelled as (
+    -- dim_customer_segments may pseudonymise ids: match them through customer_key.
     select
         assignments.customer_id,
         customers.customer_id is not null as is_in_mart,

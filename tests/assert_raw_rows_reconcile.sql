@@ -124,52 +124,52 @@ reasons_compared as (
 
 {%- for source in sources %}
 
-{{ source }}_raw_rows as (
-    select
-        {%- for column in contract[source] %}
-        {{ column }},
-        {%- endfor %}
-        count(*) as raw_copies
-    from {{ raw_source(source) }} as raw_input
-    group by all
-),
-
-{{ source }}_rejected_rows as (
-    select
-        {%- for column in contract[source] %}
-        json_extract_string(raw_record, '$.{{ column }}') as {{ column }},
-        {%- endfor %}
-        count(*) as rejected_copies
-    from rejects
-    where source = '{{ source }}' and reject_reason not like 'csv%'
-    group by all
-),
-
-{{ source }}_unmatched as (
-    select
-        '{{ source }}' as source,
-        cast('rejected row not in the raw input' as {{ dbt.type_string() }}) as reason,
-        coalesce(raw_rows.raw_copies, 0) as raw_rows,
-        null as accepted_rows,
-        rejected_rows.rejected_copies as rejected_rows,
-        null as summary_rows
-    from {{ source }}_rejected_rows as rejected_rows
-    left join {{ source }}_raw_rows as raw_rows
-        on
+    {{ source }}_raw_rows as (
+        select
             {%- for column in contract[source] %}
-            {{ "and " if not loop.first }}rejected_rows.{{ column }} is not distinct from raw_rows.{{ column }}
+                {{ column }},
             {%- endfor %}
-    where rejected_rows.rejected_copies > coalesce(raw_rows.raw_copies, 0)
-),
+            count(*) as raw_copies
+        from {{ raw_source(source) }} as raw_input
+        group by all
+    ),
 
-{{ source }}_blank_keys as (
-    select
-        '{{ source }}' as source,
-        '{{ first_rules[source][1] }}' as reason,
-        count(*) as raw_rows
-    from {{ raw_source(source) }} as raw_input
-    where nullif(trim({{ first_rules[source][0] }}), '') is null
-),
+    {{ source }}_rejected_rows as (
+        select
+            {%- for column in contract[source] %}
+                json_extract_string(raw_record, '$.{{ column }}') as {{ column }},
+            {%- endfor %}
+            count(*) as rejected_copies
+        from rejects
+        where source = '{{ source }}' and reject_reason not like 'csv%'
+        group by all
+    ),
+
+    {{ source }}_unmatched as (
+        select
+            '{{ source }}' as source,
+            cast('rejected row not in the raw input' as {{ dbt.type_string() }}) as reason,
+            coalesce(raw_rows.raw_copies, 0) as raw_rows,
+            null as accepted_rows,
+            rejected_rows.rejected_copies as rejected_rows,
+            null as summary_rows
+        from {{ source }}_rejected_rows as rejected_rows
+        left join {{ source }}_raw_rows as raw_rows
+            on
+                {%- for column in contract[source] %}
+                    {{ "and " if not loop.first }}rejected_rows.{{ column }} is not distinct from raw_rows.{{ column }}
+                {%- endfor %}
+        where rejected_rows.rejected_copies > coalesce(raw_rows.raw_copies, 0)
+    ),
+
+    {{ source }}_blank_keys as (
+        select
+            '{{ source }}' as source,
+            '{{ first_rules[source][1] }}' as reason,
+            count(*) as raw_rows
+        from {{ raw_source(source) }} as raw_input
+        where nullif(trim({{ first_rules[source][0] }}), '') is null
+    ),
 {%- endfor %}
 
 blank_keys as (
@@ -204,8 +204,8 @@ mismatches as (
     union all
     select * from blank_keys_compared
     {%- for source in sources %}
-    union all
-    select * from {{ source }}_unmatched
+        union all
+        select * from {{ source }}_unmatched
     {%- endfor %}
 )
 

@@ -10,7 +10,8 @@ grid as (
 ),
 
 scores as (
-    select * from (values (1), (2), (3), (4), (5)) as scores (score)
+    select score_values.score
+    from (values (1), (2), (3), (4), (5)) as score_values (score)
 ),
 
 pairs as (
