@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import raw_rules
 
 from conftest import DBT, REPO, run_dbt
 
@@ -170,20 +171,21 @@ def test_correlations_are_pearson_over_the_clustering_features(sample_build, cus
 
 def test_monthly_revenue_adds_up_to_completed_orders_per_segment(sample_build):
     monthly = frame(sample_build, "select * from fct_segment_revenue_monthly")
-    expected = frame(sample_build, """
-        select
-            segments.segment_id,
-            cast(date_trunc('month', transactions.transaction_ts) as date) as revenue_month,
-            sum(cast(transactions.net_amount as double)) as revenue,
-            count(*) as orders,
-            count(distinct transactions.customer_id) as active_customers
-        from stg_transactions as transactions
-        inner join int_customer_segments as segments using (customer_id)
-        cross join int_as_of_date as as_of
-        where transactions.status = 'completed'
-            and cast(transactions.transaction_ts as date) <= as_of.as_of_date
-        group by all
-    """)
+    # Expected from the raw seed CSVs by the README's staging rules (raw_rules), not the SQL:
+    # completed orders up to the as-of date (the latest accepted transaction date).
+    segments = frame(sample_build, "select customer_id, segment_id from int_customer_segments")
+    transactions = raw_rules.accepted_transactions()
+    as_of = transactions["transaction_ts"].dt.normalize().max()
+    completed = transactions[(transactions["status"] == "completed")
+                             & (transactions["transaction_ts"].dt.normalize() <= as_of)]
+    completed = completed.merge(segments, on="customer_id", how="inner")
+    assert len(completed) == (transactions["status"] == "completed").sum()
+    completed = completed.assign(
+        revenue_month=completed["transaction_ts"].dt.to_period("M").dt.to_timestamp())
+    expected = completed.groupby(["segment_id", "revenue_month"]).agg(
+        revenue=("net_amount", "sum"), orders=("net_amount", "size"),
+        active_customers=("customer_id", "nunique")).reset_index()
+    monthly["revenue_month"] = pd.to_datetime(monthly["revenue_month"])
     # A dense grid: every segment in every month with orders, zeros included.
     assert len(monthly) == monthly["segment_id"].nunique() * monthly["revenue_month"].nunique()
     assert monthly["revenue_month"].nunique() == 36
@@ -203,14 +205,11 @@ def test_monthly_revenue_adds_up_to_completed_orders_per_segment(sample_build):
 
 def test_campaign_performance_reconciles_with_contacts_and_wilson(sample_build):
     performance = frame(sample_build, "select * from segment_campaign_performance")
-    contacts = frame(sample_build, """
-        select contacts.campaign_id, segments.segment_id,
-            coalesce(contacts.responded, false) as responded,
-            coalesce(contacts.response_revenue, 0) as response_revenue
-        from stg_campaign_contacts as contacts
-        inner join int_customer_segments as segments using (customer_id)
-    """)
-    (all_contacts,) = frame(sample_build, "select count(*) as n from stg_campaign_contacts")["n"]
+    # Expected from the raw seed CSVs by the README's staging rules (raw_rules), not the SQL.
+    segments = frame(sample_build, "select customer_id, segment_id from int_customer_segments")
+    accepted = raw_rules.accepted_contacts()
+    contacts = accepted.merge(segments, on="customer_id", how="inner")
+    all_contacts = len(accepted)
     assert performance["contacted"].sum() == all_contacts == len(contacts)
     expected = contacts.groupby(["campaign_id", "segment_id"]).agg(
         contacted=("responded", "size"), responded=("responded", "sum"),

@@ -19,6 +19,7 @@ from PIL import Image
 from custseg.report.load import load_marts
 from custseg.report.page import STEPS, build_report
 from custseg.report.sections import (
+    feature_label,
     overview_frame,
     run_history_table,
     run_metadata_frame,
@@ -58,6 +59,30 @@ def cells(document: str, table_id: str, column: str) -> list[str]:
     """The rendered body cells of one column of one great-tables table, top to bottom."""
     pattern = rf'<td[^>]*headers="[^"]*\b{re.escape(table_id)}-{re.escape(column)}"[^>]*>(.*?)</td>'
     return [html.unescape(value).strip() for value in re.findall(pattern, document, re.DOTALL)]
+
+
+def signed(value: float) -> str:
+    """A heatmap value as rendered: one decimal, a sign unless it rounds to zero, '—' if null."""
+    if pd.isna(value):
+        return "—"
+    if round(value, 1) == 0:
+        return "0.0"
+    return f"{value:+.1f}".replace("-", "−")
+
+
+def heatmap_cells(document: str) -> dict[tuple[str, str], str]:
+    """The heatmap's segment cells keyed by (row label, segment column such as 's1')."""
+    body = re.search(r'id="heatmap".*?<tbody[^>]*>(.*?)</tbody>', document, re.DOTALL).group(1)
+    found = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL):
+        stub = re.search(r'<th[^>]*\bgt_stub\b[^>]*>(.*?)</th>', row, re.DOTALL)
+        assert stub, row
+        label = html.unescape(stub.group(1)).strip()
+        for column, value in re.findall(
+                r'<td[^>]*headers="[^"]*\bheatmap-(s\d+)"[^>]*>(.*?)</td>', row, re.DOTALL):
+            assert (label, column) not in found, (label, column)
+            found[(label, column)] = html.unescape(value).strip()
+    return found
 
 
 def strip_generated_at(document: str) -> str:
@@ -162,9 +187,13 @@ def test_other_sections_match_marts(sample_db, document):
         f"{lift:.2f}" if pd.notna(lift) else "—" for lift in campaigns["lift"]
     ]
     heatmap = frame(sample_db, "select * from segment_feature_profiles")
-    rendered = cells(document, "heatmap", "s1")
-    expected = heatmap[heatmap["segment_id"] == 1]["mean_diff_sd"]
-    assert sorted(rendered) == sorted(f"{value:+.1f}".replace("-", "−") for value in expected)
+    rendered = heatmap_cells(document)
+    expected = {
+        (feature_label(row.feature), f"s{int(row.segment_id)}"): signed(row.mean_diff_sd)
+        for row in heatmap.itertuples()
+    }
+    # Cell by cell: each value sits in its feature's row and its segment's column.
+    assert rendered == expected
 
 
 def test_report_has_no_external_urls(document):
