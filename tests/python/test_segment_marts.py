@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import raw_rules
+import yaml
 
 from conftest import REPO, query
 
@@ -32,7 +33,9 @@ def expected_names(centroids: pd.DataFrame, wording: pd.DataFrame) -> dict[int, 
 def test_segment_names_come_from_the_most_distinctive_features(sample_build):
     centroids = frame(sample_build, "select segment_id, feature, centroid_scaled "
                                     "from segment_centroids")
-    wording = pd.read_csv(REPO / "seeds" / "reference" / "segment_feature_wording.csv")
+    catalogue = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]["feature_catalogue"]
+    wording = pd.DataFrame([{"feature": name, "high_label": entry["high"],
+                             "low_label": entry["low"]} for name, entry in catalogue.items()])
     names = dict(query(sample_build, "select segment_id, segment_name from dim_segments"))
     assert names == expected_names(centroids, wording)
     assert len(set(names.values())) == len(names)
