@@ -19,7 +19,6 @@ from PIL import Image
 from custseg.report.load import load_marts
 from custseg.report.page import STEPS, build_report
 from custseg.report.sections import (
-    feature_label,
     overview_frame,
     run_history_table,
     run_metadata_frame,
@@ -186,10 +185,12 @@ def test_other_sections_match_marts(sample_db, document):
     assert cells(document, "campaigns", "lift") == [
         f"{lift:.2f}" if pd.notna(lift) else "—" for lift in campaigns["lift"]
     ]
-    heatmap = frame(sample_db, "select * from segment_feature_profiles")
+    heatmap = frame(sample_db, "select profiles.*, features.feature_label "
+                               "from segment_feature_profiles as profiles "
+                               "inner join dim_features as features using (feature)")
     rendered = heatmap_cells(document)
     expected = {
-        (feature_label(row.feature), f"s{int(row.segment_id)}"): signed(row.mean_diff_sd)
+        (row.feature_label, f"s{int(row.segment_id)}"): signed(row.mean_diff_sd)
         for row in heatmap.itertuples()
     }
     # Cell by cell: each value sits in its feature's row and its segment's column.
