@@ -19,6 +19,15 @@
     'campaigns': ['campaign_id', 'missing_campaign_id'],
     'campaign_contacts': ['campaign_id', 'missing_campaign_id'],
 } -%}
+{#-
+    The column that narrows the raw rows compared with a source's rejects to those sharing a
+    rejected row's value (copies of a row share every value), so 20M raw transactions are not
+    grouped whole.
+-#}
+{%- set match_keys = {
+    'customers': 'customer_id', 'transactions': 'transaction_id',
+    'campaigns': 'campaign_id', 'campaign_contacts': 'customer_id',
+} -%}
 
 with
 
@@ -124,16 +133,6 @@ reasons_compared as (
 
 {%- for source in sources %}
 
-    {{ source }}_raw_rows as (
-        select
-            {%- for column in contract[source] %}
-                {{ column }},
-            {%- endfor %}
-            count(*) as raw_copies
-        from {{ raw_source(source) }} as raw_input
-        group by all
-    ),
-
     {{ source }}_rejected_rows as (
         select
             {%- for column in contract[source] %}
@@ -142,6 +141,23 @@ reasons_compared as (
             count(*) as rejected_copies
         from rejects
         where source = '{{ source }}' and reject_reason not like 'csv%'
+        group by all
+    ),
+
+    {{ source }}_rejected_keys as (
+        select distinct {{ match_keys[source] }} as match_key
+        from {{ source }}_rejected_rows
+    ),
+
+    {{ source }}_raw_rows as (
+        select
+            {%- for column in contract[source] %}
+                raw_input.{{ column }},
+            {%- endfor %}
+            count(*) as raw_copies
+        from {{ raw_source(source) }} as raw_input
+        inner join {{ source }}_rejected_keys as rejected_keys
+            on raw_input.{{ match_keys[source] }} is not distinct from rejected_keys.match_key
         group by all
     ),
 

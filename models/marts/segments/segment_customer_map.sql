@@ -25,19 +25,27 @@ clustering_features as (
     where section = 'feature' and text_value = 'used'
 ),
 
+sampled as (
+    -- A top-N over all customers (cheap), numbered afterwards.
+    select
+        customer_id,
+        {{ dbt.hash('customer_id') }} as sort_key
+    from features
+    order by sort_key, customer_id
+    limit {{ var('customer_map_sample_size', 5000) | int }}
+),
+
 numbered as (
     select
         customer_id,
-        cast(row_number() over (order by {{ dbt.hash("customer_id") }}, customer_id) as bigint)
-            as point_number
-    from features
+        cast(row_number() over (order by sort_key, customer_id) as bigint) as point_number
+    from sampled
 ),
 
 sampled_features as (
     select features.*
     from features
     inner join numbered on features.customer_id = numbered.customer_id
-    where numbered.point_number <= {{ var('customer_map_sample_size', 5000) | int }}
 ),
 
 scaled as (
