@@ -92,3 +92,17 @@
         (select cast(null as string) as table_name, cast(null as string) as column_name where false)
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro json_field(json_expr, field) %}
+    {#- The text value of top-level field `field` of a JSON text (null when absent or null). -#}
+    {{ return(adapter.dispatch('json_field', 'custseg')(json_expr, field)) }}
+{% endmacro %}
+
+{% macro duckdb__json_field(json_expr, field) -%}
+    json_extract_string({{ json_expr }}, '$.{{ field }}')
+{%- endmacro %}
+
+{% macro spark__json_field(json_expr, field) -%}
+    get_json_object({{ json_expr }}, '$.{{ field }}')
+{%- endmacro %}

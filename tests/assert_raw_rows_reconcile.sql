@@ -136,7 +136,7 @@ reasons_compared as (
     {{ source }}_rejected_rows as (
         select
             {%- for column in contract[source] %}
-                json_extract_string(raw_record, '$.{{ column }}') as {{ column }},
+                {{ json_field('raw_record', column) }} as {{ column }},
             {%- endfor %}
             count(*) as rejected_copies
         from rejects
