@@ -11,20 +11,20 @@
             select * from {{ prepare_features(features_relation, id_column) }}
         ),
 
-        fitted as (
-            select * from {{ ref('int_segment_fit') }}
+        fit_features as (
+            select * from {{ ref('int_segment_fit_features') }}
         ),
 
         scaler as (
             select
                 {%- for feature in features %}
-                max(case when feature = '{{ feature }}' and metric = 'center' then value end)
+                max(case when feature = '{{ feature }}' then scaler_center end)
                     as {{ feature }}__center,
-                max(case when feature = '{{ feature }}' and metric = 'scale' then value end)
+                max(case when feature = '{{ feature }}' then scaler_scale end)
                     as {{ feature }}__scale{{ "," if not loop.last }}
                 {%- endfor %}
-            from fitted
-            where section = 'scaler'
+            from fit_features
+            where is_used
         ),
 
         scaled as (
@@ -61,20 +61,19 @@
             select * from {{ scale_features(features_relation, id_column) }}
         ),
 
-        fitted as (
-            select * from {{ ref('int_segment_fit') }}
+        fit_centroids as (
+            select * from {{ ref('int_segment_fit_centroids') }}
         ),
 
         centroids as (
             select
-                cast(segment_id as integer) as segment_id,
+                segment_id,
                 {%- for feature in features %}
-                max(case when feature = '{{ feature }}' then value end)
+                max(case when feature = '{{ feature }}' then centroid_scaled end)
                     as {{ feature }}__centroid{{ "," if not loop.last }}
                 {%- endfor %}
-            from fitted
-            where section = 'centroid' and metric = 'scaled'
-            group by cast(segment_id as integer)
+            from fit_centroids
+            group by segment_id
         ),
 
         distances as (

@@ -106,3 +106,37 @@
 {% macro spark__json_field(json_expr, field) -%}
     get_json_object({{ json_expr }}, '$.{{ field }}')
 {%- endmacro %}
+
+{% macro unnest_structs(list_expr) %}
+    {#- The fields of each struct of a list column as columns, one row per element (a select
+        list expression; a row whose list is empty gives no rows). -#}
+    {{- return(adapter.dispatch('unnest_structs', 'custseg')(list_expr)) -}}
+{% endmacro %}
+
+{% macro duckdb__unnest_structs(list_expr) -%}
+    unnest({{ list_expr }}, recursive := true)
+{%- endmacro %}
+
+{% macro spark__unnest_structs(list_expr) -%}
+    inline({{ list_expr }})
+{%- endmacro %}
+
+{% macro ordered_listagg(measure, delimiter, order_by) %}
+    {#- The group's values of `measure` joined by `delimiter` (a SQL string literal) in the
+        order of `order_by` (one column). dbt.listagg ignores the order on Spark. -#}
+    {{- return(adapter.dispatch('ordered_listagg', 'custseg')(measure, delimiter, order_by)) -}}
+{% endmacro %}
+
+{% macro duckdb__ordered_listagg(measure, delimiter, order_by) -%}
+    string_agg({{ measure }}, {{ delimiter }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_listagg(measure, delimiter, order_by) -%}
+    array_join(
+        transform(
+            array_sort(collect_list(struct({{ order_by }} as sort_key, {{ measure }} as item))),
+            entry -> entry.item
+        ),
+        {{ delimiter }}
+    )
+{%- endmacro %}

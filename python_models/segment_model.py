@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from custseg.clustering import load_features
 from custseg.run import (
     RunContext,
+    as_table,
+    check_history_columns,
     dbt_invocation_id,
     fit_run,
     input_rows,
@@ -16,7 +18,11 @@ from custseg.run import (
 
 def model(dbt, session):
     dbt.config(materialized="incremental")
-    history = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
+    history = []
+    if dbt.is_incremental:
+        stored = session.sql(f"select * from {dbt.this}")
+        check_history_columns(stored.columns)
+        history = stored.arrow().read_all().to_pylist()
     bounds = dbt.ref("int_feature_bounds").query(
         "b", "select feature, transform, is_default_feature from b order by feature_order")
     settings, transforms = resolve_features(
@@ -27,4 +33,4 @@ def model(dbt, session):
         input_rows=input_rows(dbt.ref("data_quality_summary").df()))
     features = load_features(dbt.ref("int_customer_features_prepared"),
                              tuple(settings["features"]))
-    return fit_run(features, settings, transforms, history, context)
+    return as_table([fit_run(features, settings, transforms, history, context)])

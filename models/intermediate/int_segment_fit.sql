@@ -1,13 +1,14 @@
 {#-
-    The latest run of the segmentation history (segment_model appends one run per build):
-    the fit that scoring (assign_segment) and the segment marts use. When the latest run could
-    not fit (data or settings the segmentation can not work with), the build stops here with
-    the reason and the fix, one line, no traceback.
+    The latest run of the segmentation history (segment_model appends one run per build): the
+    fit that scoring (assign_segment) and the segment marts use, one row. The one definition
+    of "the latest run" in SQL; custseg.lifecycle.latest_fit is the same run in Python. When
+    the latest run could not fit (data or settings the segmentation can not work with), the
+    build stops here with the reason and the fix, one line, no traceback.
 -#}
 {%- if execute and load_relation(ref('segment_model')) is not none %}
     {%- set failure = run_query(
-        "select run_number, text_value from " ~ ref('segment_model')
-        ~ " where section = 'config' and metric = 'error' and run_number = "
+        "select run_number, error from " ~ ref('segment_model')
+        ~ " where error is not null and run_number = "
         ~ "(select max(run_number) from " ~ ref('segment_model') ~ ")"
     ) -%}
     {%- if failure.rows | length > 0 %}
@@ -29,17 +30,7 @@ latest_run as (
 ),
 
 latest as (
-    select
-        history.run_number,
-        history.run_id,
-        history.fitted_at,
-        history.section,
-        history.k,
-        history.segment_id,
-        history.feature,
-        history.metric,
-        history.value,
-        history.text_value
+    select history.*
     from history
     inner join latest_run on history.run_number = latest_run.run_number
 )

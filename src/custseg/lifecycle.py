@@ -10,10 +10,11 @@ comparable and every segment is new.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 
@@ -39,28 +40,39 @@ class SegmentIds:
     previous_run_number: int | None
 
 
-def previous_fit(history: pd.DataFrame | None) -> PreviousFit | None:
-    """The latest fitted run of a history table (segment_model layout); None without one.
+def latest_fit(history: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The latest run of a history (segment_model rows) that fitted: no error. None without one.
 
-    Failed runs (no centroids) are skipped: ids are matched against the last real fit.
+    What a new fit is matched to. The SQL side's latest run (int_segment_fit) is the same run:
+    it stops the build when the newest run failed, so there the latest run is the latest fit.
     """
-    if history is None or not (history["section"] == "centroid").any():
+    fitted = [run for run in history if run["error"] is None]
+    return max(fitted, key=lambda run: int(run["run_number"]), default=None)
+
+
+def previous_fit(history: Sequence[Mapping[str, Any]]) -> PreviousFit | None:
+    """What the latest fit of a history left: its features, centroids and the ids in use.
+
+    Failed runs are skipped: ids are matched against the last real fit.
+    """
+    latest = latest_fit(history)
+    if latest is None or not latest["centroids"]:
         return None
-    latest_run = int(history.loc[history["section"] == "centroid", "run_number"].max())
-    latest = history[history["run_number"] == latest_run]
-    used = latest[(latest["section"] == "feature") & (latest["text_value"] == "used")]
-    features = used["feature"].tolist()
-    scaler = latest[latest["section"] == "scaler"].pivot(
-        index="feature", columns="metric", values="value").reindex(features)
-    centroids = latest[latest["section"] == "centroid"].pivot(
-        index="segment_id", columns="feature", values="value").reindex(columns=features)
-    prepared = (centroids.to_numpy(dtype=float) * scaler["scale"].to_numpy(dtype=float)
-                + scaler["center"].to_numpy(dtype=float))
-    all_ids = history.loc[history["section"] == "centroid", "segment_id"]
+    used = sorted((f for f in latest["features"] if f["is_used"]),
+                  key=lambda f: f["feature_order"])
+    features = [f["feature"] for f in used]
+    center = np.array([f["scaler_center"] for f in used], dtype=float)
+    scale = np.array([f["scaler_scale"] for f in used], dtype=float)
+    segment_ids = sorted({int(c["segment_id"]) for c in latest["centroids"]})
+    value = {(int(c["segment_id"]), c["feature"]): c["centroid_scaled"]
+             for c in latest["centroids"]}
+    scaled = np.array([[value[(sid, name)] for name in features] for sid in segment_ids],
+                      dtype=float)
+    ever_used = [int(s["segment_id"]) for run in history for s in run["segments"]]
     return PreviousFit(
-        run_number=latest_run, features=features,
-        segment_ids=centroids.index.to_numpy(dtype=int), centroids=prepared,
-        max_segment_id=int(all_ids.max()))
+        run_number=int(latest["run_number"]), features=features,
+        segment_ids=np.array(segment_ids, dtype=int), centroids=scaled * scale + center,
+        max_segment_id=max(ever_used))
 
 
 def match_segment_ids(

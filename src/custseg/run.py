@@ -1,11 +1,12 @@
-"""One segmentation run as rows of the segment_model history table.
+"""One segmentation run as one row of the segment_model history table.
 
 The dbt Python model `segment_model` is incremental: every build appends one run, stamped with
-a run number, the dbt invocation id and the fit time. A run holds the fit (scaler, centroids
-under stable ids, K selection), how it relates to the previous run (matched, new and retired
-segments, centroid drift), the rules that explain it and the inputs it saw (row counts and a
-fingerprint of the feature table). SQL reads the latest run (int_segment_fit) to score
-customers; the marts read all runs for the history.
+a run number, the dbt invocation id and the fit time. A run is one row with typed columns: the
+settings, the outcome (chosen K, counts, fingerprint, rule quality, or the error that stopped
+it) and typed lists for what has many parts - the inputs it saw, each feature (used or
+excluded, scaler, importance), each segment (stable id, matched / new / retired, drift), the
+centroids, the K-selection metrics and the rules. SQL reads the latest fit (int_segment_fit and
+the typed views beside it) to score customers; the marts read all runs for the history.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from custseg.clustering import (
     SegmentationConfig,
@@ -30,11 +32,59 @@ from custseg.clustering import (
 from custseg.explain import Explanation, explain_segments
 from custseg.lifecycle import SegmentIds, match_segment_ids, previous_fit
 
-COLUMNS = {
-    "run_number": "Int64", "run_id": "string", "fitted_at": "datetime64[us]",
-    "section": "string", "k": "Int64", "segment_id": "Int64", "feature": "string",
-    "metric": "string", "value": "float64", "text_value": "string",
-}
+
+def _list_of(*fields: tuple[str, pa.DataType]) -> pa.DataType:
+    return pa.list_(pa.struct(list(fields)))
+
+
+RUN_SCHEMA = pa.schema([
+    ("run_number", pa.int64()),
+    ("run_id", pa.string()),
+    ("fitted_at", pa.timestamp("us")),
+    ("error", pa.string()),
+    ("warnings", pa.string()),
+    ("scaler", pa.string()),
+    ("k_min", pa.int32()),
+    ("k_max", pa.int32()),
+    ("k_selection", pa.string()),
+    ("n_segments", pa.int32()),
+    ("random_state", pa.int32()),
+    ("n_init", pa.int32()),
+    ("fit_sample_size", pa.int64()),
+    ("silhouette_sample_size", pa.int64()),
+    ("match_max_distance", pa.float64()),
+    ("rules_max_depth", pa.int32()),
+    ("chosen_k", pa.int32()),
+    ("customers", pa.int64()),
+    ("fit_rows", pa.int64()),
+    ("feature_fingerprint", pa.string()),
+    ("previous_run_number", pa.int32()),
+    ("rules_accuracy", pa.float64()),
+    ("rules_macro_f1", pa.float64()),
+    ("inputs", _list_of(
+        ("source", pa.string()), ("raw_rows", pa.int64()), ("accepted_rows", pa.int64()))),
+    ("features", _list_of(
+        ("feature", pa.string()), ("feature_order", pa.int32()), ("is_used", pa.bool_()),
+        ("excluded_reason", pa.string()), ("scaler_center", pa.float64()),
+        ("scaler_scale", pa.float64()), ("variance_explained", pa.float64()),
+        ("tree_importance", pa.float64()))),
+    ("segments", _list_of(
+        ("segment_id", pa.int32()), ("status", pa.string()), ("fit_customers", pa.int64()),
+        ("centroid_drift", pa.float64()))),
+    ("centroids", _list_of(
+        ("segment_id", pa.int32()), ("feature", pa.string()), ("centroid_scaled", pa.float64()))),
+    ("k_metrics", _list_of(
+        ("k", pa.int32()), ("inertia", pa.float64()), ("silhouette", pa.float64()),
+        ("davies_bouldin", pa.float64()), ("calinski_harabasz", pa.float64()),
+        ("is_chosen", pa.bool_()))),
+    ("rules", _list_of(
+        ("segment_id", pa.int32()), ("rule_number", pa.int32()), ("rule", pa.string()),
+        ("customers", pa.int64()), ("precision", pa.float64()), ("recall", pa.float64()))),
+])
+"""The history table's columns: one home for their names and types (DuckDB and Spark)."""
+
+Run = dict[str, Any]
+"""One run: a row of RUN_SCHEMA as Python values (lists of dicts for the list columns)."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +109,23 @@ def dbt_invocation_id() -> str:
     return str(get_invocation_id())
 
 
-def next_run_number(history: pd.DataFrame | None) -> int:
+def check_history_columns(columns: Sequence[str]) -> None:
+    """Stop with the fix when the stored history does not have RUN_SCHEMA's columns (e.g. a
+    database built by an earlier version, whose history held long section / metric rows)."""
+    if list(columns) != RUN_SCHEMA.names:
+        raise ValueError(
+            "segment_model's stored run history has other columns than this version writes "
+            f"({', '.join(columns)}); run `dbt build --full-refresh` once to start it afresh")
+
+
+def next_run_number(history: Sequence[Run]) -> int:
     """1 for the first run, else one more than the latest run in the history."""
-    if history is None or history.empty:
-        return 1
-    return int(history["run_number"].max()) + 1
+    return max((int(run["run_number"]) for run in history), default=0) + 1
+
+
+def as_table(runs: Sequence[Run]) -> pa.Table:
+    """Runs as an Arrow table of RUN_SCHEMA (what the DuckDB Python model returns)."""
+    return pa.Table.from_pylist(list(runs), schema=RUN_SCHEMA)
 
 
 def input_rows(quality: pd.DataFrame) -> dict[str, tuple[int, int]]:
@@ -99,124 +161,111 @@ def fit_run(
     frame: pd.DataFrame,
     settings: Mapping[str, Any],
     transforms: Mapping[str, str],
-    history: pd.DataFrame | None,
+    history: Sequence[Run],
     context: RunContext,
-) -> pd.DataFrame:
-    """Fit, give the segments stable ids against the history, explain them; one run's rows.
+) -> Run:
+    """Fit, give the segments stable ids against the history, explain them: one run.
 
     Settings or data the segmentation can not work with (SegmentationError) give a failed run:
-    its rows hold the reason, which int_segment_fit turns into a one-line dbt error.
+    its `error` holds the reason, which int_segment_fit turns into a one-line dbt error.
     """
     try:
         config = SegmentationConfig.from_mapping(settings)
         result = fit_segments(frame, config)
     except SegmentationError as error:
-        return failed_run_table(str(error), context)
+        return failed_run(str(error), context)
     ids = match_segment_ids(result.features, result.centroids, result.center, result.scale,
-                            previous_fit(history), config.match_max_distance)
+                            previous_fit(history),
+                            config.match_max_distance)
     labels = ids.ids[result.labels - 1]
     explanation = explain_segments(
         result.matrix, apply_scaler(result.matrix, result.center, result.scale), labels,
         result.features, transforms, config.rules_max_depth, config.random_state)
-    return run_table(result, ids, labels, explanation,
-                     feature_fingerprint(frame, result.features), context)
+    return fitted_run(result, ids, labels, explanation,
+                      feature_fingerprint(frame, result.features), context)
 
 
-def _as_table(rows: list[dict[str, Any]], context: RunContext) -> pd.DataFrame:
-    """Rows as a typed frame, stamped with the run's number, id and time."""
-    table = pd.DataFrame(rows, columns=list(COLUMNS)[3:])
-    table.insert(0, "run_number", context.run_number)
-    table.insert(1, "run_id", context.run_id)
-    table.insert(2, "fitted_at", pd.Timestamp(context.fitted_at))
-    return table.astype(COLUMNS)
+def _empty_run(context: RunContext) -> Run:
+    """Every column null (lists empty), stamped with the run's number, id, time and inputs."""
+    run: Run = {field.name: None for field in RUN_SCHEMA}
+    for field in RUN_SCHEMA:
+        if pa.types.is_list(field.type):
+            run[field.name] = []
+    run.update(run_number=context.run_number, run_id=context.run_id,
+               fitted_at=context.fitted_at)
+    run["inputs"] = [{"source": source, "raw_rows": raw, "accepted_rows": accepted}
+                     for source, (raw, accepted) in sorted(context.input_rows.items())]
+    return run
 
 
-def _input_rows(context: RunContext) -> list[dict[str, Any]]:
-    rows = []
-    for source, (raw, accepted) in sorted(context.input_rows.items()):
-        rows.append({"section": "input", "feature": source, "metric": "raw_rows",
-                     "value": float(raw)})
-        rows.append({"section": "input", "feature": source, "metric": "accepted_rows",
-                     "value": float(accepted)})
-    return rows
+def failed_run(reason: str, context: RunContext) -> Run:
+    """A run that could not fit: the reason and the inputs it saw."""
+    return {**_empty_run(context), "error": reason}
 
 
-def failed_run_table(reason: str, context: RunContext) -> pd.DataFrame:
-    """A run that could not fit: the reason (config row `error`) and the inputs it saw."""
-    rows = [{"section": "config", "metric": "error", "text_value": reason}, *_input_rows(context)]
-    return _as_table(rows, context)
+def _float_or_none(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
-def run_table(
+def fitted_run(
     result: SegmentationResult,
     ids: SegmentIds,
     labels: np.ndarray,
     explanation: Explanation,
     fingerprint: str,
     context: RunContext,
-) -> pd.DataFrame:
-    """The run as long rows (section, k, segment_id, feature, metric, value, text_value).
-
-    Sections: config (settings, chosen K, fingerprint), input (raw and accepted rows per
-    source), feature (used / excluded with reason), scaler (center, scale), centroid (scaled
-    value per stable segment id), segment (fit-sample customers, matched/new/retired, drift),
-    k_selection (metrics per K), quality (rule accuracy, macro F1), rule (text, customers,
-    precision, recall), importance (variance explained, tree importance per feature).
-    """
-    rows: list[dict[str, Any]] = []
-
-    def add(section: str, **values: Any) -> None:
-        rows.append({"section": section, **values})
-
+) -> Run:
+    """The run of a fit: settings, outcome, and one list entry per feature, segment, centroid
+    value, evaluated K and rule."""
     config = result.config
-    settings = {
-        "scaler": config.scaler, "k_min": config.k_min, "k_max": config.k_max,
-        "k_selection": "fixed" if config.n_segments is not None else config.k_selection,
-        "random_state": config.random_state, "n_init": config.n_init,
-        "fit_sample_size": config.fit_sample_size,
-        "silhouette_sample_size": config.silhouette_sample_size,
-        "match_max_distance": config.match_max_distance,
-        "rules_max_depth": config.rules_max_depth,
-        "chosen_k": result.chosen_k, "input_rows": result.n_rows,
-        "fit_rows": result.n_fit_rows, "features": ",".join(result.features),
-        "feature_fingerprint": fingerprint,
-        "previous_run_number": ids.previous_run_number,
-        "warnings": "; ".join(result.warnings) or None,
-    }
-    for key, value in settings.items():
-        add("config", metric=key, text_value=None if value is None else str(value))
-    rows.extend(_input_rows(context))
-    for name in config.features:
-        add("feature", feature=name, metric="status",
-            text_value="used" if name in result.features else f"excluded: {result.excluded[name]}")
-    for i, name in enumerate(result.features):
-        add("scaler", feature=name, metric="center", value=float(result.center[i]))
-        add("scaler", feature=name, metric="scale", value=float(result.scale[i]))
+    run = _empty_run(context)
+    run.update(
+        scaler=config.scaler, k_min=config.k_min, k_max=config.k_max,
+        k_selection="fixed" if config.n_segments is not None else config.k_selection,
+        n_segments=config.n_segments, random_state=config.random_state, n_init=config.n_init,
+        fit_sample_size=config.fit_sample_size,
+        silhouette_sample_size=config.silhouette_sample_size,
+        match_max_distance=config.match_max_distance, rules_max_depth=config.rules_max_depth,
+        chosen_k=result.chosen_k, customers=result.n_rows, fit_rows=result.n_fit_rows,
+        feature_fingerprint=fingerprint, previous_run_number=ids.previous_run_number,
+        warnings="; ".join(result.warnings) or None,
+        rules_accuracy=float(explanation.accuracy), rules_macro_f1=float(explanation.macro_f1),
+    )
+    used = {name: i for i, name in enumerate(result.features)}
+    importance = explanation.importance.set_index("feature")
+    for order, name in enumerate(config.features, start=1):
+        i = used.get(name)
+        run["features"].append({
+            "feature": name, "feature_order": order, "is_used": i is not None,
+            "excluded_reason": None if i is not None else result.excluded[name],
+            "scaler_center": None if i is None else float(result.center[i]),
+            "scaler_scale": None if i is None else float(result.scale[i]),
+            "variance_explained": None if i is None
+            else float(importance.at[name, "variance_explained"]),
+            "tree_importance": None if i is None
+            else float(importance.at[name, "tree_importance"]),
+        })
     for row, segment_id in enumerate(ids.ids):
         segment = int(segment_id)
+        run["segments"].append({
+            "segment_id": segment, "status": ids.status[row],
+            "fit_customers": int(np.sum(labels == segment)),
+            "centroid_drift": _float_or_none(ids.drift[row])})
         for i, name in enumerate(result.features):
-            add("centroid", segment_id=segment, feature=name, metric="scaled",
-                value=float(result.centroids[row, i]))
-        add("segment", segment_id=segment, metric="fit_customers",
-            value=float(np.sum(labels == segment)), text_value=ids.status[row])
-        add("segment", segment_id=segment, metric="drift",
-            value=None if np.isnan(ids.drift[row]) else float(ids.drift[row]),
-            text_value=ids.status[row])
+            run["centroids"].append({"segment_id": segment, "feature": name,
+                                     "centroid_scaled": float(result.centroids[row, i])})
     for segment in ids.retired:
-        add("segment", segment_id=segment, metric="retired", text_value="retired")
+        run["segments"].append({"segment_id": int(segment), "status": "retired",
+                                "fit_customers": None, "centroid_drift": None})
     for record in result.k_metrics.to_dict("records"):
-        k = int(record.pop("k"))
-        for metric, value in record.items():
-            add("k_selection", k=k, metric=metric, value=float(value))
-        add("k_selection", k=k, metric="is_chosen", value=float(k == result.chosen_k))
-    add("quality", metric="rules_accuracy", value=explanation.accuracy)
-    add("quality", metric="rules_macro_f1", value=explanation.macro_f1)
+        run["k_metrics"].append({
+            "k": int(record["k"]), **{metric: float(record[metric]) for metric in
+                                      ("inertia", "silhouette", "davies_bouldin",
+                                       "calinski_harabasz")},
+            "is_chosen": int(record["k"]) == result.chosen_k})
     for record in explanation.rules.to_dict("records"):
-        for metric in ("customers", "precision", "recall"):
-            add("rule", k=int(record["rule_number"]), segment_id=int(record["segment_id"]),
-                metric=metric, value=float(record[metric]), text_value=record["rule"])
-    for record in explanation.importance.to_dict("records"):
-        for metric in ("variance_explained", "tree_importance"):
-            add("importance", feature=record["feature"], metric=metric,
-                value=float(record[metric]))
-    return _as_table(rows, context)
+        run["rules"].append({
+            "segment_id": int(record["segment_id"]), "rule_number": int(record["rule_number"]),
+            "rule": str(record["rule"]), "customers": int(record["customers"]),
+            "precision": float(record["precision"]), "recall": float(record["recall"])})
+    return run

@@ -16,10 +16,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from custseg.run import (
-    COLUMNS,
+    RUN_SCHEMA,
+    Run,
     RunContext,
+    check_history_columns,
     fit_run,
     input_rows,
     next_run_number,
@@ -32,7 +35,8 @@ if TYPE_CHECKING:  # pyspark is the optional [spark] extra
 HISTORY_TABLE = "segment_model_history"
 
 SPARK_TYPES = {
-    "Int64": "bigint", "string": "string", "datetime64[us]": "timestamp", "float64": "double",
+    pa.int64(): "bigint", pa.int32(): "int", pa.string(): "string", pa.float64(): "double",
+    pa.bool_(): "boolean", pa.timestamp("us"): "timestamp",
 }
 
 
@@ -46,9 +50,19 @@ class SparkFitResult:
     error: str | None
 
 
+def spark_type(arrow_type: pa.DataType) -> str:
+    """The Spark DDL type of an Arrow type of RUN_SCHEMA (scalars and lists of structs)."""
+    if pa.types.is_list(arrow_type):
+        return f"array<{spark_type(arrow_type.value_type)}>"
+    if pa.types.is_struct(arrow_type):
+        fields = ", ".join(f"{field.name}: {spark_type(field.type)}" for field in arrow_type)
+        return f"struct<{fields}>"
+    return SPARK_TYPES[arrow_type]
+
+
 def history_schema() -> str:
-    """The history table's Spark schema (DDL), the same columns as the DuckDB segment_model."""
-    return ", ".join(f"{name} {SPARK_TYPES[dtype]}" for name, dtype in COLUMNS.items())
+    """The history table's Spark schema (DDL): RUN_SCHEMA, as the DuckDB segment_model."""
+    return ", ".join(f"{field.name} {spark_type(field.type)}" for field in RUN_SCHEMA)
 
 
 def load_spark_features(table: DataFrame, features: tuple[str, ...]) -> pd.DataFrame:
@@ -65,31 +79,18 @@ def load_spark_features(table: DataFrame, features: tuple[str, ...]) -> pd.DataF
     return frame
 
 
-def read_history(spark: SparkSession, table: str) -> pd.DataFrame | None:
-    """The run history so far (None before the first run), typed as the DuckDB model's."""
+def read_history(spark: SparkSession, table: str) -> list[Run]:
+    """The run history so far (empty before the first run), as custseg.run reads it."""
     if not spark.catalog.tableExists(table):
-        return None
-    history = spark.table(table).toPandas()
-    return None if history.empty else history.astype(COLUMNS)
+        return []
+    stored = spark.table(table)
+    check_history_columns(stored.columns)
+    return [row.asDict(recursive=True) for row in stored.collect()]
 
 
-def history_rows(run: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """The run's rows as Python values for Spark: nulls (pandas NA, NaN, NaT) as None."""
-    columns = []
-    for name in run.columns:
-        values = run[name]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            converted = [None if pd.isna(v) else v.to_pydatetime() for v in values]
-        else:  # numpy scalars become Python ones (.item())
-            converted = [None if pd.isna(v) else getattr(v, "item", lambda v=v: v)()
-                         for v in values.astype(object)]
-        columns.append(converted)
-    return list(zip(*columns, strict=True))
-
-
-def write_history(spark: SparkSession, run: pd.DataFrame, table: str, replace: bool) -> None:
+def write_history(spark: SparkSession, run: Run, table: str, replace: bool) -> None:
     """Append one run to the history table (create or replace it first when asked)."""
-    frame = spark.createDataFrame(history_rows(run), schema=history_schema())
+    frame = spark.createDataFrame([run], schema=history_schema())
     if replace or not spark.catalog.tableExists(table):
         spark.sql(f"drop table if exists {table}")
         frame.write.format("parquet").saveAsTable(table)
@@ -106,7 +107,7 @@ def fit_on_spark(
 ) -> SparkFitResult:
     """Fit on the feature tables in `schema` and append the run to its history table."""
     history_table = f"{schema}.{HISTORY_TABLE}"
-    history = None if full_refresh else read_history(spark, history_table)
+    history = [] if full_refresh else read_history(spark, history_table)
     bounds = spark.table(f"{schema}.int_feature_bounds").orderBy("feature_order").select(
         "feature", "transform", "is_default_feature").collect()
     settings, transforms = resolve_features(settings, [tuple(row) for row in bounds])
@@ -119,8 +120,6 @@ def fit_on_spark(
                                    tuple(settings["features"]))
     run = fit_run(features, settings, transforms, history, context)
     write_history(spark, run, history_table, replace=full_refresh)
-    config = run[run["section"] == "config"].set_index("metric")["text_value"]
     return SparkFitResult(
         run_number=context.run_number, customers=len(features),
-        chosen_k=int(config["chosen_k"]) if "chosen_k" in config else None,
-        error=config.get("error"))
+        chosen_k=run["chosen_k"], error=run["error"])

@@ -8,8 +8,19 @@ import pytest
 
 from custseg.clustering import SegmentationConfig, fit_segments
 from custseg.explain import explain_segments, leaf_conditions, rule_text, variance_explained
-from custseg.lifecycle import PreviousFit, match_segment_ids, previous_fit
-from custseg.run import RunContext, feature_fingerprint, fit_run, input_rows, next_run_number
+from custseg.lifecycle import PreviousFit, latest_fit, match_segment_ids, previous_fit
+from custseg.run import (
+    RUN_SCHEMA,
+    Run,
+    RunContext,
+    as_table,
+    check_history_columns,
+    failed_run,
+    feature_fingerprint,
+    fit_run,
+    input_rows,
+    next_run_number,
+)
 
 CENTERS = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 20.0], [20.0, 0.0]])
 
@@ -28,26 +39,28 @@ def config(**overrides) -> SegmentationConfig:
     return SegmentationConfig(**{**settings, **overrides})
 
 
-def context(history: pd.DataFrame | None) -> RunContext:
+def context(history: list[Run]) -> RunContext:
     return RunContext(run_number=next_run_number(history), run_id="test-run",
                       fitted_at=datetime(2026, 1, 1), input_rows={"customers": (10, 9)})
 
 
-def run(frame: pd.DataFrame, history: pd.DataFrame | None = None, **overrides) -> pd.DataFrame:
+def run(frame: pd.DataFrame, history: list[Run] | None = None, **overrides) -> list[Run]:
+    """The history after one more run, read back through the stored table's types."""
+    history = history or []
     settings = {"features": ["x", "y"], "n_segments": 3, "n_init": 4, **overrides}
-    table = fit_run(frame, settings, {}, history, context(history))
-    return table if history is None else pd.concat([history, table], ignore_index=True)
+    new = fit_run(frame, settings, {}, history, context(history))
+    return as_table([*history, new]).to_pylist()
 
 
-def centroids_by_id(history: pd.DataFrame, run_number: int) -> pd.DataFrame:
-    rows = history[(history.run_number == run_number) & (history.section == "centroid")]
-    return rows.pivot(index="segment_id", columns="feature", values="value")
+def centroids_by_id(history: list[Run], run_number: int) -> pd.DataFrame:
+    (fit,) = [r for r in history if r["run_number"] == run_number]
+    return pd.DataFrame(fit["centroids"]).pivot(
+        index="segment_id", columns="feature", values="centroid_scaled")
 
 
-def latest_segment_rows(history: pd.DataFrame) -> pd.DataFrame:
-    """One row per segment of the latest run (status in text_value), drift rows left out."""
-    latest = history[history.run_number == history.run_number.max()]
-    return latest[(latest.section == "segment") & (latest.metric != "drift")]
+def latest_segments(history: list[Run]) -> pd.DataFrame:
+    """One row per segment of the latest run (segment_id, status, fit_customers, drift)."""
+    return pd.DataFrame(max(history, key=lambda r: r["run_number"])["segments"])
 
 
 def test_first_fit_numbers_segments_by_size():
@@ -89,11 +102,21 @@ def test_a_changed_feature_list_gives_every_segment_a_new_id():
 def test_previous_centroids_are_compared_in_the_new_scaling():
     history = run(customers(CENTERS[:3]))
     previous = previous_fit(history)
-    scaler = history[history.section == "scaler"].pivot(index="feature", columns="metric",
-                                                        values="value").loc[["x", "y"]]
+    scales = [f["scaler_scale"] for f in history[0]["features"]]
     # Back in prepared units, the stored centroids are the blob centres.
     np.testing.assert_allclose(np.sort(previous.centroids[:, 0]), [0, 0, 10], atol=0.3)
-    assert previous.max_segment_id == 3 and scaler["scale"].gt(0).all()
+    assert previous.max_segment_id == 3 and min(scales) > 0 and previous.features == ["x", "y"]
+
+
+def test_ids_are_matched_to_the_latest_fit_skipping_failed_runs():
+    frame = customers(CENTERS[:3])
+    history = run(frame)
+    failed = failed_run("no usable feature", context(history))
+    history = as_table([*history, failed]).to_pylist()
+    assert latest_fit(history)["run_number"] == 1 and next_run_number(history) == 3
+    history = run(frame, history)
+    assert history[-1]["previous_run_number"] == 1
+    assert set(latest_segments(history).status) == {"matched"}
 
 
 def test_retraining_on_changed_data_keeps_every_id_on_its_segment():
@@ -105,20 +128,20 @@ def test_retraining_on_changed_data_keeps_every_id_on_its_segment():
     before, after = centroids_by_id(history, 1), centroids_by_id(history, 2)
     assert sorted(after.index) == [1, 2, 3]
     np.testing.assert_allclose(after.loc[before.index], before, atol=0.15)
-    assert set(latest_segment_rows(history).text_value) == {"matched"}
+    assert set(latest_segments(history).status) == {"matched"}
 
 
 def test_a_new_segment_gets_a_new_id_and_a_vanished_one_is_retired():
     history = run(customers(CENTERS[:3]))  # blobs 0, 1, 2 -> ids 1, 2, 3
     # Blob 2 disappears, blob 3 appears: ids of blobs 0 and 1 stay, blob 3 gets id 4.
     history = run(customers(CENTERS[[0, 1, 3]]), history)
-    segments = latest_segment_rows(history)
-    assert sorted(segments.loc[segments.text_value == "new", "segment_id"]) == [4]
-    assert sorted(segments.loc[segments.text_value == "retired", "segment_id"]) == [
+    segments = latest_segments(history)
+    assert sorted(segments.loc[segments.status == "new", "segment_id"]) == [4]
+    assert sorted(segments.loc[segments.status == "retired", "segment_id"]) == [
         int(centroids_by_id(history, 1)["y"].idxmax())]
     # Blob 2 comes back: it is a new segment again (5), its old id is never reused.
     history = run(customers(CENTERS[:3]), history)
-    new_ids = latest_segment_rows(history).query("text_value == 'new'").segment_id
+    new_ids = latest_segments(history).query("status == 'new'").segment_id
     assert sorted(new_ids) == [5]
 
 
@@ -127,11 +150,8 @@ def test_a_rerun_on_the_same_data_reproduces_ids_and_centroids():
     history = run(frame, run(frame))
     np.testing.assert_allclose(centroids_by_id(history, 2), centroids_by_id(history, 1),
                                atol=1e-12)
-    latest = history[history.run_number == 2]
-    drift = latest[latest.metric == "drift"].value
-    assert drift.max() < 1e-9
-    config_rows = history[(history.section == "config") & (history.metric == "feature_fingerprint")]
-    assert config_rows.text_value.nunique() == 1
+    assert latest_segments(history).centroid_drift.max() < 1e-9
+    assert history[0]["feature_fingerprint"] == history[1]["feature_fingerprint"]
 
 
 def test_rules_replicate_the_segments_and_read_in_original_units():
@@ -175,16 +195,26 @@ def test_variance_explained_is_between_segment_share():
     np.testing.assert_allclose(variance_explained(scaled, np.array([1, 1, 2, 2])), [1.0, 0.0])
 
 
-def test_run_table_holds_what_scoring_and_the_marts_need():
-    table = run(customers(CENTERS[:3]))
-    assert table.run_number.eq(1).all() and table.run_id.eq("test-run").all()
-    assert set(table.section) == {"config", "input", "feature", "scaler", "centroid", "segment",
-                                  "k_selection", "quality", "rule", "importance"}
-    assert len(table[table.section == "centroid"]) == 3 * 2
-    fit_customers = table[(table.section == "segment") & (table.metric == "fit_customers")]
-    assert fit_customers.value.sum() == 240
-    inputs = table[table.section == "input"].set_index("metric").value
-    assert inputs.to_dict() == {"raw_rows": 10.0, "accepted_rows": 9.0}
+def test_a_run_holds_what_scoring_and_the_marts_need():
+    (fit,) = run(customers(CENTERS[:3]), k_min=2, k_max=4)
+    assert fit["run_number"] == 1 and fit["run_id"] == "test-run" and fit["error"] is None
+    assert fit["chosen_k"] == 3 and fit["k_selection"] == "fixed" and fit["n_segments"] == 3
+    assert len(fit["centroids"]) == 3 * 2
+    assert {(c["segment_id"], c["feature"]) for c in fit["centroids"]} == {
+        (s, f) for s in (1, 2, 3) for f in ("x", "y")}
+    assert sum(s["fit_customers"] for s in fit["segments"]) == 240 == fit["fit_rows"]
+    assert fit["inputs"] == [{"source": "customers", "raw_rows": 10, "accepted_rows": 9}]
+    assert [(f["feature"], f["feature_order"], f["is_used"]) for f in fit["features"]] == [
+        ("x", 1, True), ("y", 2, True)]
+    assert [(m["k"], m["is_chosen"]) for m in fit["k_metrics"]] == [(3, True)]
+    assert fit["rules"] and all(r["segment_id"] in (1, 2, 3) for r in fit["rules"])
+
+
+def test_a_run_that_can_not_fit_keeps_the_reason_and_the_inputs():
+    (failed,) = run(customers(CENTERS[:3]), features=[])
+    assert "segmentation_features is empty" in failed["error"]
+    assert failed["inputs"] and failed["centroids"] == [] and failed["chosen_k"] is None
+    assert latest_fit([failed]) is None and previous_fit([failed]) is None
 
 
 def test_input_rows_and_fingerprint():
@@ -199,6 +229,12 @@ def test_input_rows_and_fingerprint():
 
 
 @pytest.mark.parametrize(
-    "history, expected", [(None, 1), (pd.DataFrame({"run_number": [1, 3]}), 4)])
+    "history, expected", [([], 1), ([{"run_number": 1}, {"run_number": 3}], 4)])
 def test_run_numbers_count_up(history, expected):
     assert next_run_number(history) == expected
+
+
+def test_a_history_of_an_earlier_layout_stops_with_the_fix():
+    check_history_columns(RUN_SCHEMA.names)
+    with pytest.raises(ValueError, match="--full-refresh"):
+        check_history_columns(["run_number", "run_id", "fitted_at", "section", "k", "metric"])

@@ -146,7 +146,7 @@ def test_histograms_use_shared_edges_and_sum_to_non_null_counts(
 def test_correlations_are_pearson_over_the_clustering_features(sample_build, customer_values):
     correlations = frame(sample_build, "select * from feature_correlations")
     used = set(frame(sample_build, """
-        select feature from int_segment_fit where section = 'feature' and text_value = 'used'
+        select feature from int_segment_fit_features where is_used
     """)["feature"])
     assert set(correlations["feature_a"]) == used
     assert len(correlations) == len(used) ** 2

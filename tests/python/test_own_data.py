@@ -74,8 +74,8 @@ def test_unusable_default_features_warn_and_the_build_still_succeeds(tmp_path, m
     raw_dir, _ = mall_dir
     result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(raw_dir)})
     assert "WARN" in result.stdout and "segmentation_features_all_usable" in result.stdout
-    status = dict(query(tmp_path, "select feature, text_value from segment_model "
-                                  "where section = 'feature'"))
+    status = dict(query(tmp_path, "select feature, fit_status from dim_features "
+                                  "where fit_status is not null"))
     assert status["tenure_days"] == "used"
     assert status["recency_days"] == "excluded: all_null"
     assert status["frequency"] == "excluded: constant"
@@ -192,8 +192,8 @@ def test_transactions_with_only_the_required_columns(tmp_path, mall_dir):
     }).to_csv(own_dir / "transactions.csv", index=False)
     result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(own_dir)})
     assert "segmentation_features_all_usable" in result.stdout
-    status = dict(query(tmp_path, "select feature, text_value from segment_model "
-                                  "where section = 'feature'"))
+    status = dict(query(tmp_path, "select feature, fit_status from dim_features "
+                                  "where fit_status is not null"))
     assert status["recency_days"] == status["frequency"] == "used"
     assert status["monetary"] == "excluded: constant"  # no prices: revenue is 0 for all
     assert status["discount_share"] == "excluded: all_null"

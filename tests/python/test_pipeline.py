@@ -88,18 +88,15 @@ def test_features_bands_and_scores_are_complete(sample_build):
 def test_sql_assignment_equals_scikit_learn(sample_build):
     """SQL scoring (assign_segment) gives every customer the segment scikit-learn gives it."""
     with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
-        settings = dict(con.sql("select metric, text_value from segment_model "
-                                "where section = 'config'").fetchall())
-        features = tuple(settings["features"].split(","))
+        (settings,) = con.sql("select * from segment_model").arrow().read_all().to_pylist()
+        features = tuple(f["feature"] for f in settings["features"] if f["is_used"])
         config = SegmentationConfig(
-            features=features, scaler=settings["scaler"], k_min=int(settings["k_min"]),
-            k_max=int(settings["k_max"]), random_state=int(settings["random_state"]),
-            n_init=int(settings["n_init"]),
-            silhouette_sample_size=int(settings["silhouette_sample_size"]))
+            features=features, scaler=settings["scaler"], k_min=settings["k_min"],
+            k_max=settings["k_max"], random_state=settings["random_state"],
+            n_init=settings["n_init"], silhouette_sample_size=settings["silhouette_sample_size"])
         prepared = load_features(con.table("int_customer_features_prepared"), features)
-        centroids = con.sql("select segment_id, feature, value from segment_model "
-                            "where section = 'centroid'").df().pivot(
-            index="segment_id", columns="feature", values="value")[list(features)]
+        centroids = pd.DataFrame(settings["centroids"]).pivot(
+            index="segment_id", columns="feature", values="centroid_scaled")[list(features)]
         sql = con.sql("select customer_id, segment_id, distance_to_centroid "
                       "from dim_customer_segments order by customer_id").df()
     refit = fit_segments(prepared, config)  # the dbt Python model's own call, run again
@@ -180,10 +177,9 @@ def test_configuration_vars_change_the_fit(build_project):
     })
     k = frame(built, "select * from segment_k_selection order by k")
     assert k.loc[k["is_chosen"], "k"].item() == elbow_k(k)
-    settings = dict(query(built, "select metric, text_value from segment_model "
-                                 "where section = 'config'"))
-    assert settings["scaler"] == "robust" and settings["k_selection"] == "elbow"
-    assert settings["features"] == "recency_days,frequency,monetary,loyalty_points"
+    (run,) = frame(built, "select * from segment_runs").to_dict("records")
+    assert run["scaler"] == "robust" and run["k_selection"] == "elbow"
+    assert run["features"] == "recency_days,frequency,monetary,loyalty_points"
     # recency and purchases are counted as of the configured date
     assert query(built, "select max(last_purchase_at) <= timestamp '2026-06-30 23:59:59', "
                         "min(recency_days) >= 0 from dim_customer_segments") == [(True, True)]

@@ -22,13 +22,13 @@ prepared as (
     select * from {{ ref('int_customer_features_prepared') }}
 ),
 
-fitted as (
-    select * from {{ ref('int_segment_fit') }}
+fit_features as (
+    select * from {{ ref('int_segment_fit_features') }}
 ),
 
 clustering_features as (
-    select feature from fitted
-    where section = 'feature' and text_value = 'used'
+    select feature from fit_features
+    where is_used
 ),
 
 pair_statistics as (

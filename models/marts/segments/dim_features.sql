@@ -15,17 +15,15 @@ bounds as (
     select * from {{ ref('int_feature_bounds') }}
 ),
 
-fitted as (
-    select * from {{ ref('int_segment_fit') }}
+fit_features as (
+    select * from {{ ref('int_segment_fit_features') }}
 ),
 
 fit_status as (
     select
         feature,
-        max(text_value) as fit_status
-    from fitted
-    where section = 'feature' and metric = 'status'
-    group by feature
+        case when is_used then 'used' else 'excluded: ' || excluded_reason end as fit_status
+    from fit_features
 ),
 
 joined as (

@@ -20,19 +20,21 @@ overrides as (
     select * from {{ ref('segment_name_overrides') }}
 ),
 
+fit_centroids as (
+    select * from {{ ref('int_segment_fit_centroids') }}
+),
+
 scaler_unit as (
-    select case when max(text_value) = 'robust' then 'IQR' else 'SD' end as unit
+    select case when scaler = 'robust' then 'IQR' else 'SD' end as unit
     from fit
-    where section = 'config' and metric = 'scaler'
 ),
 
 centroids as (
     select
-        cast(segment_id as integer) as segment_id,
+        segment_id,
         feature,
-        value as scaled_value
-    from fit
-    where section = 'centroid' and metric = 'scaled'
+        centroid_scaled as scaled_value
+    from fit_centroids
 ),
 
 ranked as (

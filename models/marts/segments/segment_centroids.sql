@@ -6,8 +6,12 @@
 
 with
 
-fitted as (
-    select * from {{ ref('int_segment_fit') }}
+fit_features as (
+    select * from {{ ref('int_segment_fit_features') }}
+),
+
+centroids as (
+    select * from {{ ref('int_segment_fit_centroids') }}
 ),
 
 bounds as (
@@ -17,20 +21,10 @@ bounds as (
 scaler as (
     select
         feature,
-        max(case when metric = 'center' then value end) as scaler_center,
-        max(case when metric = 'scale' then value end) as scaler_scale
-    from fitted
-    where section = 'scaler'
-    group by 1
-),
-
-centroids as (
-    select
-        cast(segment_id as integer) as segment_id,
-        feature,
-        value as centroid_scaled
-    from fitted
-    where section = 'centroid' and metric = 'scaled'
+        scaler_center,
+        scaler_scale
+    from fit_features
+    where is_used
 ),
 
 joined as (

@@ -5,18 +5,17 @@
 
 with
 
-fit as (
-    select * from {{ ref('int_segment_fit') }}
+fit_features as (
+    select * from {{ ref('int_segment_fit_features') }}
 ),
 
-pivoted as (
+used as (
     select
         feature,
-        max(case when metric = 'variance_explained' then value end) as variance_explained,
-        max(case when metric = 'tree_importance' then value end) as tree_importance
-    from fit
-    where section = 'importance'
-    group by 1
+        variance_explained,
+        tree_importance
+    from fit_features
+    where is_used
 ),
 
 ranked as (
@@ -26,7 +25,7 @@ ranked as (
         tree_importance,
         cast(row_number() over (order by variance_explained desc, feature asc) as integer)
             as importance_rank
-    from pivoted
+    from used
 )
 
 select * from ranked

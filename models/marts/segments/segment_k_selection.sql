@@ -2,21 +2,13 @@
 
 with
 
-fitted as (
+fit as (
     select * from {{ ref('int_segment_fit') }}
 ),
 
-pivoted as (
-    select
-        cast(k as integer) as k,
-        max(case when metric = 'inertia' then value end) as inertia,
-        max(case when metric = 'silhouette' then value end) as silhouette,
-        max(case when metric = 'davies_bouldin' then value end) as davies_bouldin,
-        max(case when metric = 'calinski_harabasz' then value end) as calinski_harabasz,
-        max(case when metric = 'is_chosen' then value end) = 1 as is_chosen
-    from fitted
-    where section = 'k_selection'
-    group by 1
+k_metrics as (
+    select {{ unnest_structs('fit.k_metrics') }}
+    from fit
 )
 
-select * from pivoted
+select * from k_metrics

@@ -16,16 +16,8 @@ segments as (
 ),
 
 rules as (
-    select
-        cast(segment_id as integer) as segment_id,
-        cast(k as integer) as rule_number,
-        max(text_value) as rule,
-        cast(max(case when metric = 'customers' then value end) as bigint) as customers,
-        max(case when metric = 'precision' then value end) as precision,
-        max(case when metric = 'recall' then value end) as recall
+    select {{ unnest_structs('fit.rules') }}
     from fit
-    where section = 'rule'
-    group by 1, 2
 ),
 
 named as (
