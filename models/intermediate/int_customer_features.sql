@@ -11,6 +11,7 @@
     'stg_customers': 'attributes',
     'int_transactions_aggregated_to_customers': 'purchases',
 } -%}
+{#- purchases: int_customer_rfm_scores carries every purchase aggregate beside the scores. -#}
 
 with
 
@@ -19,10 +20,6 @@ attributes as (
 ),
 
 purchases as (
-    select * from {{ ref('int_transactions_aggregated_to_customers') }}
-),
-
-rfm as (
     select * from {{ ref('int_customer_rfm_scores') }}
 ),
 
@@ -55,13 +52,12 @@ joined as (
         coalesce(purchases.returned_orders, 0) as returned_orders,
         purchases.preferred_channel,
         purchases.preferred_category,
-        rfm.recency_score,
-        rfm.frequency_score,
-        rfm.monetary_score,
-        rfm.rfm_score
+        purchases.recency_score,
+        purchases.frequency_score,
+        purchases.monetary_score,
+        purchases.rfm_score
     from attributes
     left join purchases on attributes.customer_id = purchases.customer_id
-    left join rfm on attributes.customer_id = rfm.customer_id
 )
 
 select * from joined

@@ -1,6 +1,7 @@
 {#-
-    Classic R/F/M quintile scores (1-5, 5 best) among customers with at least one completed
-    order; customers without one get null scores. Tied values share a score.
+    Each customer's purchase aggregates with the classic R/F/M quintile scores (1-5, 5 best)
+    among customers with at least one completed order; customers without one get null
+    scores. Tied values share a score.
 -#}
 
 with
@@ -11,7 +12,7 @@ purchases as (
 
 scored as (
     select
-        customer_id,
+        *,
         {{ quintile_score('recency_days', 'frequency > 0', descending=true) }} as recency_score,
         {{ quintile_score('frequency', 'frequency > 0') }} as frequency_score,
         {{ quintile_score('monetary', 'frequency > 0') }} as monetary_score

@@ -1,6 +1,6 @@
 {{ config(materialized='ephemeral') }}
 {#-
-    Every customer's numeric features in long form (segment, feature, value; extra customer
+    Every customer's numeric features in long form (customer, segment, feature, value; extra customer
     attributes included), flagged when K-means clustered on the feature: what the segment
     profile marts aggregate. Ephemeral, so each mart reads it as a CTE and nothing is stored.
 -#}
@@ -28,6 +28,7 @@ clustering_features as (
 long_values as (
     {%- for feature in features %}
         select
+            features.customer_id,
             segments.segment_id,
             '{{ feature }}' as feature,
             cast(features.{{ feature }} as double) as feature_value
@@ -41,6 +42,7 @@ long_values as (
 
 flagged as (
     select
+        long_values.customer_id,
         long_values.segment_id,
         long_values.feature,
         long_values.feature_value,

@@ -10,10 +10,6 @@ history as (
     select * from {{ ref('segment_model') }}
 ),
 
-latest_fit as (
-    select run_number from {{ ref('int_segment_fit') }}
-),
-
 inputs as (
     select
         history.run_number,
@@ -108,13 +104,12 @@ joined as (
         segment_changes.max_centroid_drift,
         history.warnings,
         history.error,
-        latest_fit.run_number is not null as is_latest
+        coalesce(history.run_number = {{ latest_fit_run_number() }}, false) as is_latest
     from history
     left join input_counts on history.run_number = input_counts.run_number
     left join chosen_k_metrics on history.run_number = chosen_k_metrics.run_number
     left join used_features on history.run_number = used_features.run_number
     left join segment_changes on history.run_number = segment_changes.run_number
-    left join latest_fit on history.run_number = latest_fit.run_number
 )
 
 select * from joined
