@@ -84,6 +84,63 @@ def heatmap_cells(document: str) -> dict[tuple[str, str], str]:
     return found
 
 
+def heatmap_groups(document: str) -> dict[str, str]:
+    """Each heatmap row label -> the heading of the row group it sits in."""
+    body = re.search(r'id="heatmap".*?<tbody[^>]*>(.*?)</tbody>', document, re.DOTALL).group(1)
+    groups, group = {}, None
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.DOTALL):
+        heading = re.search(r'<th[^>]*\bgt_group_heading\b[^>]*>(.*?)</th>', row, re.DOTALL)
+        if heading:
+            group = html.unescape(heading.group(1)).strip()
+            continue
+        stub = re.search(r'<th[^>]*\bgt_stub\b[^>]*>(.*?)</th>', row, re.DOTALL)
+        groups[html.unescape(stub.group(1)).strip()] = group
+    return groups
+
+
+TRAIT = re.compile(r"\((?P<feature>\w+) (?P<value>[+-]?\d+\.\d) (?P<unit>SD|IQR)\)$")
+
+
+def traits(db: Path) -> list[tuple[int, str, str, str]]:
+    """(segment id, feature, value as the heatmap writes it, unit) for every trait of
+    dim_segments, parsed from its text such as 'small orders (avg_order_value -1.1 SD)'."""
+    segments = frame(db, "select segment_id, traits from dim_segments where traits <> ''")
+    found = []
+    for segment_id, text in zip(segments["segment_id"], segments["traits"], strict=True):
+        for trait in text.split("; "):
+            match = TRAIT.search(trait)
+            assert match, trait
+            found.append((int(segment_id), match["feature"],
+                          signed(float(match["value"])), match["unit"]))
+    return found
+
+
+def assert_heatmap_agrees_with_traits(db: Path, document: str, unit: str) -> None:
+    """Every trait of dim_segments is the heatmap cell of its segment and feature (row and
+    column, not sorted values); that cell is in the clustering group, whose heading, like the
+    subtitle and the traits, states the scaler's unit; the other group is in raw SDs."""
+    labels = dict(frame(db, "select feature, feature_label from dim_features").itertuples(
+        index=False))
+    clustering = set(frame(db, "select distinct feature from segment_centroids")["feature"])
+    found = traits(db)
+    assert len(found) >= 3  # the sample's segments have traits to compare
+    rendered = heatmap_cells(document)
+    groups = heatmap_groups(document)
+    clustering_group = f"Clustering features: segment centre, in {unit} of the prepared feature"
+    other_group = "Other features (not clustered on): segment mean, in SD of the raw values"
+    for segment_id, feature, value, trait_unit in found:
+        assert trait_unit == unit, (segment_id, feature, trait_unit)
+        assert rendered[(labels[feature], f"s{segment_id}")] == value, (segment_id, feature)
+    assert groups == {
+        labels[feature]: clustering_group if feature in clustering else other_group
+        for feature in frame(db, "select distinct feature from segment_feature_profiles")[
+            "feature"]
+    }
+    body = section(document, "profiles")
+    assert f"Clustering features show the segment centre in {unit}," in html.unescape(body)
+    assert f"scaled by the {'robust' if unit == 'IQR' else 'standard'} scaler" in body
+
+
 def strip_generated_at(document: str) -> str:
     return GENERATED_AT.sub("", document)
 
@@ -104,6 +161,12 @@ def report(sample_db, tmp_path_factory) -> tuple[Path, subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def document(report) -> str:
     return report[0].read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def robust_db(build_project) -> Path:
+    """The sample built with the robust scaler (median / IQR): traits and centroids in IQR."""
+    return build_project("robust", {"scaler": "robust"}) / "custseg.duckdb"
 
 
 def test_report_has_every_section_and_shows_progress(report, document):
@@ -185,16 +248,40 @@ def test_other_sections_match_marts(sample_db, document):
     assert cells(document, "campaigns", "lift") == [
         f"{lift:.2f}" if pd.notna(lift) else "—" for lift in campaigns["lift"]
     ]
-    heatmap = frame(sample_db, "select profiles.*, features.feature_label "
-                               "from segment_feature_profiles as profiles "
-                               "inner join dim_features as features using (feature)")
-    rendered = heatmap_cells(document)
-    expected = {
-        (row.feature_label, f"s{int(row.segment_id)}"): signed(row.mean_diff_sd)
-        for row in heatmap.itertuples()
-    }
+
+
+def expected_heatmap(db: Path) -> dict[tuple[str, str], str]:
+    """What every heatmap cell should show, from the marts and rounded by SQL: the scaled
+    centroid for a clustering feature, the raw mean difference in SDs for any other."""
+    rows = frame(db, """
+        select
+            features.feature_label,
+            profiles.segment_id,
+            round(coalesce(centroids.centroid_scaled, profiles.mean_diff_sd), 1) as shown
+        from segment_feature_profiles as profiles
+        inner join dim_features as features using (feature)
+        left join segment_centroids as centroids using (segment_id, feature)
+    """)
+    return {(row.feature_label, f"s{int(row.segment_id)}"): signed(row.shown)
+            for row in rows.itertuples()}
+
+
+def test_heatmap_cells_match_marts(sample_db, document):
     # Cell by cell: each value sits in its feature's row and its segment's column.
-    assert rendered == expected
+    assert heatmap_cells(document) == expected_heatmap(sample_db)
+
+
+def test_heatmap_shows_the_distance_the_traits_state(sample_db, document):
+    assert_heatmap_agrees_with_traits(sample_db, document, "SD")
+
+
+def test_heatmap_agrees_with_traits_with_the_robust_scaler(robust_db, tmp_path):
+    out = tmp_path / "segment_report.html"
+    result = run_report("--db", str(robust_db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    document = out.read_text(encoding="utf-8")
+    assert heatmap_cells(document) == expected_heatmap(robust_db)
+    assert_heatmap_agrees_with_traits(robust_db, document, "IQR")
 
 
 def test_report_has_no_external_urls(document):

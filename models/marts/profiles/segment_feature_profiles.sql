@@ -1,7 +1,9 @@
 {#-
     One row per segment and numeric feature (long form, extra customer attributes included):
     mean and median in the feature's own units, and how far the segment mean sits from the
-    overall mean in overall standard deviations (the profile heatmap).
+    overall mean in overall standard deviations of the raw values (the profile heatmap's
+    features not clustered on; its clustering features show segment_centroids.centroid_scaled,
+    the distance dim_segments quotes).
 -#}
 with
 

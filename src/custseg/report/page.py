@@ -71,7 +71,8 @@ def map_section(marts: Marts) -> Section:
 
 def heatmap_section(marts: Marts) -> Section:
     table = sections.heatmap_table(marts.table("segment_feature_profiles"),
-                                   marts.table("dim_segments"))
+                                   marts.table("segment_centroids"), marts.table("dim_segments"),
+                                   marts.table("segment_runs"))
     return Section("profiles", "Profile heatmap", gt_html(table))
 
 

@@ -6,6 +6,8 @@ add titles, number formats and colour scales.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 import pandas as pd
 from great_tables import GT, from_column, loc, style
 
@@ -132,48 +134,109 @@ def overview_table(profiles: pd.DataFrame, segments: pd.DataFrame) -> GT:
 # --- profile heatmap --------------------------------------------------------------------------
 
 
-def heatmap_frame(feature_profiles: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
-    """One row per feature (clustering features first), one column `s<id>` per segment holding
-    the segment mean's difference from the overall mean in overall standard deviations."""
-    ids = sorted(int(sid) for sid in feature_profiles["segment_id"].unique())
-    wide = feature_profiles.pivot(index="feature", columns="segment_id", values="mean_diff_sd")
+SCALER_UNITS = {  # scaler -> the unit of a scaled value, as dim_segments' traits write it
+    "standard": "SD",
+    "robust": "IQR",
+}
+
+
+def scaler_unit(scaler: str) -> str:
+    """The unit of a scaled centroid: 'SD' with the standard scaler, 'IQR' with the robust one."""
+    return SCALER_UNITS[str(scaler)]
+
+
+def heatmap_groups(scaler: str) -> tuple[str, str]:
+    """The heatmap's two row groups, each naming what its cells measure and in which unit."""
+    return (
+        f"Clustering features: segment centre, in {scaler_unit(scaler)} of the prepared feature",
+        "Other features (not clustered on): segment mean, in SD of the raw values",
+    )
+
+
+def round_like_sql(values: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
+    """Rounded as DuckDB's round() rounds the numbers in dim_segments' traits: the exact binary
+    value, ties away from zero (Python's formatting rounds ties to even: 0.25 -> 0.2, SQL 0.3),
+    so a cell never shows a tie rounded the other way. Nulls stay null; -0.0 becomes 0.0."""
+    step = Decimal(1).scaleb(-decimals)
+
+    def rounded(value: float) -> float:
+        if pd.isna(value):
+            return value
+        return float(Decimal(float(value)).quantize(step, rounding=ROUND_HALF_UP)) + 0.0
+
+    return values.map(rounded)
+
+
+def heatmap_frame(
+    feature_profiles: pd.DataFrame, centroids: pd.DataFrame, scaler: str
+) -> pd.DataFrame:
+    """One row per feature, one column `s<id>` per segment, rounded to the one decimal shown, in
+    two groups measured differently. The clustering features (those in segment_centroids) come
+    first and hold the segment's scaled centroid: the distance from the average customer that
+    dim_segments' names and traits use (the prepared feature, in scaler units). The other
+    features hold the segment mean minus the overall mean in the raw values' standard
+    deviations (segment_feature_profiles.mean_diff_sd)."""
+    clustering = set(centroids["feature"])
+    ids = sorted({int(sid) for sid in feature_profiles["segment_id"]}
+                 | {int(sid) for sid in centroids["segment_id"]})
+    columns = [f"s{sid}" for sid in ids]
+    centres = centroids.pivot(index="feature", columns="segment_id", values="centroid_scaled")
+    others = feature_profiles[~feature_profiles["feature"].isin(clustering)].pivot(
+        index="feature", columns="segment_id", values="mean_diff_sd")
+    wide = pd.concat([centres, others])
     wide.columns = [f"s{int(sid)}" for sid in wide.columns]
+    wide = round_like_sql(wide.reindex(columns=columns).astype("float64"))
     per_feature = feature_profiles.groupby("feature").agg(
-        is_clustering_feature=("is_clustering_feature", "max"),
-        overall_mean=("overall_mean", "first"),
-        feature_label=("feature_label", "first"),
-    )
-    frame = per_feature.join(wide).reset_index()
-    frame["group"] = frame["is_clustering_feature"].map(
-        {True: "Clustering features", False: "Other features (not clustered on)"}
-    )
+        overall_mean=("overall_mean", "first"), feature_label=("feature_label", "first"))
+    labels = centroids.groupby("feature")["feature_label"].first()
+    frame = wide.join(per_feature).rename_axis("feature").reset_index()
+    frame["feature_label"] = frame["feature_label"].fillna(frame["feature"].map(labels))
+    frame["is_clustering_feature"] = frame["feature"].isin(clustering)
+    clustering_group, other_group = heatmap_groups(scaler)
+    frame["group"] = frame["is_clustering_feature"].map({True: clustering_group,
+                                                         False: other_group})
     frame = frame.sort_values(["is_clustering_feature", "feature"], ascending=[False, True])
-    columns = ["group", "feature", "feature_label", "overall_mean", *[f"s{sid}" for sid in ids]]
-    return frame[columns].reset_index(drop=True)
+    return frame[["group", "feature", "feature_label", "overall_mean", *columns]].reset_index(
+        drop=True)
 
 
-def heatmap_table(feature_profiles: pd.DataFrame, segments: pd.DataFrame) -> GT:
-    frame = heatmap_frame(feature_profiles, segments)
+def heatmap_table(feature_profiles: pd.DataFrame, centroids: pd.DataFrame,
+                  segments: pd.DataFrame, runs: pd.DataFrame) -> GT:
+    scaler = str(latest_run(runs)["scaler"])
+    unit = scaler_unit(scaler)
+    frame = heatmap_frame(feature_profiles, centroids, scaler)
     segment_columns = [column for column in frame.columns if column.startswith("s")]
     names = segment_names([int(column[1:]) for column in segment_columns], segments)
-    domain = symmetric_domain(frame[segment_columns].stack())
     table = (
         GT(frame, rowname_col="feature_label", groupname_col="group", id="heatmap")
         .cols_hide("feature")
-        .cols_label(overall_mean="Overall mean",
+        .cols_label(overall_mean="Overall mean (own units)",
                     **{column: names[int(column[1:])] for column in segment_columns})
         .fmt_number(columns="overall_mean", n_sigfig=3)
         .fmt_number(columns=segment_columns, decimals=1, force_sign=True)
         .sub_missing(columns=segment_columns, missing_text=MISSING)
-        .data_color(columns=segment_columns, palette=DIVERGING, domain=domain, na_color="#ffffff")
         .cols_align("center", columns=segment_columns)
     )
+    for group in heatmap_groups(scaler):  # one colour scale per unit
+        rows = frame.index[frame["group"] == group].tolist()
+        if rows:
+            domain = symmetric_domain(frame.loc[rows, segment_columns].stack())
+            table = table.data_color(columns=segment_columns, rows=rows, palette=DIVERGING,
+                                     domain=domain, na_color="#ffffff")
+    centre = "mean and SD" if scaler == "standard" else "median and IQR"
     return with_header(
         table,
         "Profile heatmap",
-        "Each segment's mean minus the overall mean, in standard deviations: "
-        "red above average, blue below",
-        "Source: segment_feature_profiles (mean_diff_sd).",
+        f"How far each segment sits from the average customer (0): red above, blue below. "
+        f"Clustering features show the segment centre in {unit}, the numbers in the segment "
+        f"names and traits; other features the segment mean in SD of the raw values",
+        f"Source: segment_centroids (centroid_scaled) for the clustering features: the segment "
+        f"centre on the feature as the clustering saw it (winsorized, missing values imputed, "
+        f"log1p where configured, then scaled by the {scaler} scaler: {centre} of the fit "
+        f"sample), the distance dim_segments names and describes segments by. "
+        f"segment_feature_profiles (mean_diff_sd) for the other features: (segment mean - "
+        f"overall mean) / overall SD of the raw values. The units differ, so each group has its "
+        f"own colour scale.",
     )
 
 
