@@ -36,3 +36,12 @@
         )
     end
 {%- endmacro %}
+
+{% macro bounded_avg(expr) -%}
+    {#-
+        The mean of expr, kept inside [min, max]: a float sum can round the mean of identical
+        values just outside them (24 values of 3.8 average to 3.7999999999999985), which reads
+        as a bug in a profile and breaks min <= mean <= max. Off by at most the rounding.
+    -#}
+    least(greatest(avg({{ expr }}), min({{ expr }})), max({{ expr }}))
+{%- endmacro %}

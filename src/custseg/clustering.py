@@ -56,8 +56,11 @@ class SegmentationConfig:
                 f"k_selection must be one of {K_SELECTIONS}, got {self.k_selection!r}")
         if self.n_segments is None and not 2 <= self.k_min <= self.k_max:
             raise SegmentationError(f"need 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
-        if self.n_segments is not None and self.n_segments < 1:
-            raise SegmentationError(f"n_segments must be at least 1, got {self.n_segments}")
+        if self.n_segments is not None and self.n_segments < 2:
+            raise SegmentationError(
+                f"n_segments must be at least 2 (one segment would hold every customer), got "
+                f"{self.n_segments}: set var n_segments to 2 or more, or leave it null to "
+                "choose K")
         if self.rules_max_depth < 1:
             raise SegmentationError(
                 f"rules_max_depth must be at least 1, got {self.rules_max_depth}")
@@ -74,10 +77,30 @@ class SegmentationConfig:
         for key in ("k_min", "k_max", "n_segments", "random_state", "n_init",
                     "fit_sample_size", "silhouette_sample_size", "rules_max_depth"):
             if key in values:
-                values[key] = int(values[key])
+                values[key] = _whole_number(key, values[key])
         if "match_max_distance" in values:
-            values["match_max_distance"] = float(values["match_max_distance"])
+            values["match_max_distance"] = _number("segment_match_max_distance",
+                                                   values["match_max_distance"])
         return cls(**values)
+
+
+def _number(key: str, value: Any) -> float:
+    """A setting that must be a finite number (a number or its text), or a clear error."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not np.isfinite(number):
+        raise SegmentationError(f"var {key} must be a number, got {value!r}")
+    return number
+
+
+def _whole_number(key: str, value: Any) -> int:
+    """A setting that must be a whole number (2, "2" or 2.0), or a clear error."""
+    number = None if isinstance(value, bool) else _number(key, value)
+    if number is None or not number.is_integer():
+        raise SegmentationError(f"var {key} must be a whole number, got {value!r}")
+    return int(number)
 
 
 @dataclass

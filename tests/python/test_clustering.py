@@ -6,6 +6,7 @@ import pytest
 
 from custseg.clustering import (
     SegmentationConfig,
+    SegmentationError,
     apply_scaler,
     choose_k,
     elbow_k,
@@ -45,6 +46,18 @@ def test_config_from_mapping_drops_nulls_and_rejects_typos():
         SegmentationConfig(features=("x",), scaler="minmax")
     with pytest.raises(ValueError, match="k_min"):
         SegmentationConfig(features=("x",), k_min=5, k_max=3)
+
+
+@pytest.mark.parametrize("value, message", [
+    (1, "n_segments must be at least 2"), (0, "n_segments must be at least 2"),
+    (-3, "n_segments must be at least 2"), (2.5, "n_segments must be a whole number"),
+    ("four", "n_segments must be a number"), (True, "n_segments must be a whole number"),
+    ("inf", "n_segments must be a number"),
+])
+def test_an_unusable_n_segments_is_one_clear_error(value, message):
+    with pytest.raises(SegmentationError, match=message):
+        SegmentationConfig.from_mapping({"features": ["x"], "n_segments": value})
+    assert SegmentationConfig.from_mapping({"features": ["x"], "n_segments": 2.0}).n_segments == 2
 
 
 def test_usable_features_reports_why_a_feature_is_left_out():

@@ -16,7 +16,7 @@ per_segment as (
         feature,
         is_clustering_feature,
         count(feature_value) as customers,
-        avg(feature_value) as mean,
+        {{ bounded_avg('feature_value') }} as mean,
         stddev_samp(feature_value) as stddev,
         min(feature_value) as min,
         {{ percentile('feature_value', 0.05) }} as p05,

@@ -17,7 +17,7 @@ per_segment as (
         feature,
         is_clustering_feature,
         count(feature_value) as non_null_customers,
-        avg(feature_value) as segment_mean,
+        {{ bounded_avg('feature_value') }} as segment_mean,
         {{ percentile('feature_value', 0.5) }} as segment_median
     from long_values
     group by 1, 2, 3
@@ -26,7 +26,7 @@ per_segment as (
 overall as (
     select
         feature,
-        avg(feature_value) as overall_mean,
+        {{ bounded_avg('feature_value') }} as overall_mean,
         stddev_samp(feature_value) as overall_stddev
     from long_values
     group by 1

@@ -27,7 +27,7 @@ per_segment as (
         count(*) as customers,
         sum(monetary) as revenue,
         {%- for column, feature in averages.items() %}
-            avg({{ feature }}) as {{ column }},
+            {{ bounded_avg(feature) }} as {{ column }},
         {%- endfor %}
         avg(case when has_purchases then 1 else 0 end) as purchaser_share
     from customers
