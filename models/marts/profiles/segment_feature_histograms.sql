@@ -71,11 +71,12 @@ binned_values as (
     select
         long_values.segment_id,
         long_values.feature,
-        -- A zero-width range (a constant feature) puts every value in bin 1.
-        least(greatest(coalesce(cast(floor(
+        -- A zero-width range (a constant feature) puts every value in bin 1. The position is
+        -- clamped to the bins while still a double, so no value is too large to cast.
+        coalesce(cast(least(greatest(floor(
             (long_values.feature_value - feature_ranges.range_lower) * {{ bins }}
             / nullif(feature_ranges.range_upper - feature_ranges.range_lower, 0)
-        ) as integer) + 1, 1), 1), {{ bins }}) as bin_number
+        ), 0), {{ bins - 1 }}) as integer) + 1, 1) as bin_number
     from long_values
     inner join feature_ranges on long_values.feature = feature_ranges.feature
     where long_values.feature_value is not null
