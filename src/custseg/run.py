@@ -157,6 +157,17 @@ def resolve_features(
     return {**settings, "features": wanted}, {name: transform for name, transform, _ in bounds}
 
 
+def check_feature_names(wanted: Sequence[str], known: Sequence[str]) -> None:
+    """Stop when var segmentation_features names a column that is no feature (a typo, or a
+    column of another input), listing the features there are."""
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise SegmentationError(
+            f"var segmentation_features names {', '.join(map(repr, unknown))}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not among the features: "
+            f"{', '.join(known)}")
+
+
 def fit_run(
     frame: pd.DataFrame,
     settings: Mapping[str, Any],
@@ -170,6 +181,7 @@ def fit_run(
     its `error` holds the reason, which int_segment_fit turns into a one-line dbt error.
     """
     try:
+        check_feature_names(settings.get("features") or [], list(transforms))
         config = SegmentationConfig.from_mapping(settings)
         result = fit_segments(frame, config)
     except SegmentationError as error:

@@ -48,7 +48,7 @@ def run(frame: pd.DataFrame, history: list[Run] | None = None, **overrides) -> l
     """The history after one more run, read back through the stored table's types."""
     history = history or []
     settings = {"features": ["x", "y"], "n_segments": 3, "n_init": 4, **overrides}
-    new = fit_run(frame, settings, {}, history, context(history))
+    new = fit_run(frame, settings, {"x": "none", "y": "none"}, history, context(history))
     return as_table([*history, new]).to_pylist()
 
 
@@ -232,6 +232,12 @@ def test_input_rows_and_fingerprint():
     "history, expected", [([], 1), ([{"run_number": 1}, {"run_number": 3}], 4)])
 def test_run_numbers_count_up(history, expected):
     assert next_run_number(history) == expected
+
+
+def test_a_misspelt_feature_fails_the_run_and_lists_the_features():
+    (failed,) = run(customers(CENTERS[:3]), features=["x", "spending_scor"])
+    assert failed["error"] == (
+        "var segmentation_features names 'spending_scor', which is not among the features: x, y")
 
 
 def test_a_history_of_an_earlier_layout_stops_with_the_fix():
