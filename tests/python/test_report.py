@@ -115,7 +115,8 @@ def traits(db: Path) -> list[tuple[int, str, str, str]]:
     return found
 
 
-def assert_heatmap_agrees_with_traits(db: Path, document: str, unit: str) -> None:
+def assert_heatmap_agrees_with_traits(db: Path, document: str, unit: str,
+                                      min_traits: int = 3) -> None:
     """Every trait of dim_segments is the heatmap cell of its segment and feature (row and
     column, not sorted values); that cell is in the clustering group, whose heading, like the
     subtitle and the traits, states the scaler's unit; the other group is in raw SDs."""
@@ -123,7 +124,7 @@ def assert_heatmap_agrees_with_traits(db: Path, document: str, unit: str) -> Non
         index=False))
     clustering = set(frame(db, "select distinct feature from segment_centroids")["feature"])
     found = traits(db)
-    assert len(found) >= 3  # the sample's segments have traits to compare
+    assert len(found) >= min_traits  # the segments have traits to compare
     rendered = heatmap_cells(document)
     groups = heatmap_groups(document)
     clustering_group = f"Clustering features: segment centre, in {unit} of the prepared feature"
@@ -282,6 +283,17 @@ def test_heatmap_agrees_with_traits_with_the_robust_scaler(robust_db, tmp_path):
     document = out.read_text(encoding="utf-8")
     assert heatmap_cells(document) == expected_heatmap(robust_db)
     assert_heatmap_agrees_with_traits(robust_db, document, "IQR")
+
+
+def test_a_report_of_one_clustering_feature_draws_its_map_as_strips(build_project, tmp_path):
+    db = build_project("one_feature", {"segmentation_features": ["monetary"]}) / "custseg.duckdb"
+    out = tmp_path / "segment_report.html"
+    result = run_report("--db", str(db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    document = out.read_text(encoding="utf-8")
+    assert 'src="data:image/png;base64,' in section(document, "map")
+    assert heatmap_cells(document) == expected_heatmap(db)
+    assert_heatmap_agrees_with_traits(db, document, "SD", min_traits=1)
 
 
 def test_report_has_no_external_urls(document):

@@ -63,6 +63,16 @@ def pca_projection(
     return (points - mean) @ components.T, (extra - mean) @ components.T, explained
 
 
+def strip_positions(values: np.ndarray, segment_of: np.ndarray, centres: np.ndarray,
+                    ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Points and centres for a one-feature map: x the feature, y the segment's row (points
+    spread by a fixed jitter, so the picture is the same every run)."""
+    row = {sid: position for position, sid in enumerate(ids)}
+    jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(values))
+    points = np.column_stack([values, [row[sid] for sid in segment_of] + jitter])
+    return points, np.column_stack([centres, np.arange(len(ids), dtype=float)])
+
+
 def segment_map_chart(customer_map: pd.DataFrame, centroids: pd.DataFrame,
                       segments: pd.DataFrame, customers_total: int) -> bytes:
     """Sampled customers (segment_customer_map: clustering features prepared and scaled in SQL,
@@ -75,13 +85,21 @@ def segment_map_chart(customer_map: pd.DataFrame, centroids: pd.DataFrame,
     features = list(scaled.columns)
     centroid_matrix = centroids.pivot(index="segment_id", columns="feature",
                                       values="centroid_scaled")[features]
-    points, centres, explained = pca_projection(scaled.to_numpy(), centroid_matrix.to_numpy())
     ids = [int(sid) for sid in centroid_matrix.index]
+    segment_of = customers["segment_id"].astype(int).to_numpy()
+    if len(features) >= 2:
+        points, centres, explained = pca_projection(scaled.to_numpy(),
+                                                    centroid_matrix.to_numpy())
+        x_label = f"Principal component 1 ({explained[0]:.0%} of the variance)"
+        y_label = f"Principal component 2 ({explained[1]:.0%} of the variance)"
+    else:  # one clustering feature: a strip per segment along it
+        points, centres = strip_positions(scaled.to_numpy()[:, 0], segment_of,
+                                          centroid_matrix.to_numpy()[:, 0], ids)
+        x_label, y_label = f"{features[0]} (scaled, as K-means saw it)", "Segment"
     colours = segment_colours(ids)
     names = segment_names(ids, segments)
     figure = Figure(figsize=(9, 6.2))
     axes = figure.add_subplot()
-    segment_of = customers["segment_id"].astype(int).to_numpy()
     for position, sid in enumerate(ids):
         mask = segment_of == sid
         axes.scatter(points[mask, 0], points[mask, 1], s=7, alpha=0.45, color=colours[sid],
@@ -90,8 +108,8 @@ def segment_map_chart(customer_map: pd.DataFrame, centroids: pd.DataFrame,
                      color=colours[sid], edgecolors="black", linewidths=1.2, zorder=3)
         axes.annotate(str(sid), (centres[position, 0], centres[position, 1]), ha="center",
                       va="center", fontsize=7, color="white", weight="bold", zorder=4)
-    axes.set_xlabel(f"Principal component 1 ({explained[0]:.0%} of the variance)")
-    axes.set_ylabel(f"Principal component 2 ({explained[1]:.0%} of the variance)")
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
     axes.set_title(f"Customer map: {len(customers):,} of {customers_total:,} customers, "
                    "centroids marked X")
     legend = axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
