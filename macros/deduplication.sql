@@ -50,3 +50,60 @@
         select * from repeated_copies
     )
 {% endmacro %}
+
+
+{% macro reject_copies(relation, keys, columns, better_first, copy_name) %}
+    {#-
+        The rows of `relation` (a CTE with _row_reason, the first rule the row breaks, null when
+        none, and raw_<column> for each of `columns`) ranked by rank_copies, with reject_reason:
+        _row_reason, else for a copy after the kept one duplicate_<copy_name> when its raw
+        values equal the kept copy's, else conflicting_<copy_name>. The kept copy is the first
+        by `better_first`, then by raw values (copy_order_by). So every base model rejects
+        repeated keys alike.
+    -#}
+    {%- set order_by = copy_order_by(better_first, columns) -%}
+    {%- set row_json = columns_to_json(columns, prefix='raw_') -%}
+    (
+        select
+            *,
+            coalesce(
+                _row_reason,
+                case
+                    when _copy_number > 1 and _same_as_kept then 'duplicate_{{ copy_name }}'
+                    when _copy_number > 1 then 'conflicting_{{ copy_name }}'
+                end
+            ) as reject_reason
+        from {{ rank_copies(relation, keys, order_by, row_json) }} as ranked
+    )
+{% endmacro %}
+
+
+{% macro copy_order_by(better_first, columns) %}
+    {#-
+        The order of rank_copies: `better_first` (what makes a copy better, e.g. valid ones
+        first), then the raw values of `columns`, so the choice never depends on the order rows
+        were read in.
+    -#}
+    {%- set terms = [better_first] -%}
+    {%- for column in columns -%}
+        {%- do terms.append('raw_' ~ column) -%}
+    {%- endfor -%}
+    {{ return(terms | join(', ')) }}
+{% endmacro %}
+
+
+{% macro raw_values(columns) %}
+    {#-
+        Each of `columns` as it came, as raw_<column>: what copies are compared on and a
+        rejected row's raw_record is made of. Renders a select list ending in a comma.
+    -#}
+    {%- for column in columns %}
+        {{ column }} as raw_{{ column }},
+    {%- endfor %}
+{% endmacro %}
+
+
+{% macro raw_record_if_rejected(columns) %}
+    {#- raw_record: a rejected row's raw values of `columns` as JSON; null for an accepted row. -#}
+    case when reject_reason is not null then {{ columns_to_json(columns, prefix='raw_') }} end
+{% endmacro %}

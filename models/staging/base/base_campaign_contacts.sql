@@ -13,13 +13,6 @@
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
 
-{#- The rows sharing a key, best first: the first is kept. -#}
-{%- set copy_order -%}
-    _row_reason nulls first
-    {%- for column in contract %}, raw_{{ column }}{% endfor %}
-{%- endset %}
-{%- set row_json = columns_to_json(contract, prefix='raw_') -%}
-
 with
 
 source as (
@@ -42,9 +35,7 @@ customers as (
 
 typed as (
     select
-        {% for column in contract -%}
-            {{ column }} as raw_{{ column }},
-        {% endfor -%}
+        {{- raw_values(contract) }}
         nullif(trim(campaign_id), '') as campaign_id,
         nullif(trim(customer_id), '') as customer_id,
         try_cast(trim(contacted_at) as timestamp) as contacted_at,
@@ -81,21 +72,10 @@ checked as (
     left join customers on typed.customer_id = customers.customer_id
 ),
 
-ranked as (
-    select * from {{ rank_copies('checked', ['campaign_id', 'customer_id'], copy_order, row_json) }}
-),
-
 validated as (
-    select
-        *,
-        coalesce(
-            _row_reason,
-            case
-                when _copy_number > 1 and _same_as_kept then 'duplicate_contact'
-                when _copy_number > 1 then 'conflicting_contact'
-            end
-        ) as reject_reason
-    from ranked
+    select * from {{ reject_copies(
+        'checked', ['campaign_id', 'customer_id'], contract, '_row_reason nulls first', 'contact'
+    ) }}
 ),
 
 parsed_rows as (
@@ -106,18 +86,12 @@ parsed_rows as (
         coalesce(responded, false) as responded,
         coalesce(response_revenue, 0) as response_revenue,
         reject_reason,
-        case when reject_reason is not null then {{ row_json }} end as raw_record
+        {{ raw_record_if_rejected(contract) }} as raw_record
     from validated
 ),
 
-malformed_rows as (
-    {{ malformed_as_rows('malformed', contract) }}
-),
-
 all_rows as (
-    select * from parsed_rows
-    union all
-    select * from malformed_rows
+    {{ with_malformed_rows('parsed_rows', 'malformed', contract) }}
 )
 
 select * from all_rows

@@ -12,13 +12,6 @@
 {%- set contract = raw_contract()['campaigns'] -%}
 {%- set min_valid_date = custseg.min_valid_ts()[:10] -%}
 
-{#- The rows sharing a key, best first: the first is kept. -#}
-{%- set copy_order -%}
-    _row_reason nulls first
-    {%- for column in contract %}, raw_{{ column }}{% endfor %}
-{%- endset %}
-{%- set row_json = columns_to_json(contract, prefix='raw_') -%}
-
 with
 
 source as (
@@ -31,9 +24,7 @@ malformed as (
 
 typed as (
     select
-        {% for column in contract -%}
-            {{ column }} as raw_{{ column }},
-        {% endfor -%}
+        {{- raw_values(contract) }}
         nullif(trim(campaign_id), '') as campaign_id,
         nullif(trim(campaign_name), '') as campaign_name,
         nullif(replace(lower(trim(channel)), ' ', '_'), '') as channel,
@@ -59,21 +50,10 @@ checked as (
     from typed
 ),
 
-ranked as (
-    select * from {{ rank_copies('checked', ['campaign_id'], copy_order, row_json) }}
-),
-
 validated as (
-    select
-        *,
-        coalesce(
-            _row_reason,
-            case
-                when _copy_number > 1 and _same_as_kept then 'duplicate_campaign_id'
-                when _copy_number > 1 then 'conflicting_campaign_id'
-            end
-        ) as reject_reason
-    from ranked
+    select * from {{ reject_copies(
+        'checked', ['campaign_id'], contract, '_row_reason nulls first', 'campaign_id'
+    ) }}
 ),
 
 parsed_rows as (
@@ -85,18 +65,12 @@ parsed_rows as (
         start_date,
         end_date,
         reject_reason,
-        case when reject_reason is not null then {{ row_json }} end as raw_record
+        {{ raw_record_if_rejected(contract) }} as raw_record
     from validated
 ),
 
-malformed_rows as (
-    {{ malformed_as_rows('malformed', contract) }}
-),
-
 all_rows as (
-    select * from parsed_rows
-    union all
-    select * from malformed_rows
+    {{ with_malformed_rows('parsed_rows', 'malformed', contract) }}
 )
 
 select * from all_rows

@@ -21,13 +21,6 @@
     {%- do non_null_terms.append('(case when ' ~ column ~ ' is not null then 1 else 0 end)') -%}
 {%- endfor -%}
 
-{#- The rows sharing a key, best first: the first is kept. -#}
-{%- set copy_order -%}
-    _non_null_values desc
-    {%- for column in contract + kept_extras %}, raw_{{ column }}{% endfor %}
-{%- endset %}
-{%- set row_json = columns_to_json(contract + kept_extras, prefix='raw_') -%}
-
 with
 
 source as (
@@ -40,9 +33,7 @@ malformed as (
 
 typed as (
     select
-        {% for column in contract -%}
-            {{ column }} as raw_{{ column }},
-        {% endfor -%}
+        {{- raw_values(contract) }}
         nullif(trim(customer_id), '') as customer_id,
         try_cast(trim(signup_date) as date) as _signup_date_value,
         try_cast(trim(age) as double) as _age_number,
@@ -88,25 +79,17 @@ cleaned as (
                     )
                     then 'signup_date'
             end
-        ), '') as invalid_attributes
+        ), '') as invalid_attributes,
+        case when customer_id is null then 'missing_customer_id' end as _row_reason
     from typed
 ),
 
-ranked as (
+validated as (
     -- Of rows sharing an id keep the most complete one; ties go to the smallest raw values,
     -- so the choice never depends on the order rows were read in.
-    select * from {{ rank_copies('cleaned', ['customer_id'], copy_order, row_json) }}
-),
-
-validated as (
-    select
-        *,
-        case
-            when customer_id is null then 'missing_customer_id'
-            when _copy_number > 1 and _same_as_kept then 'duplicate_customer_id'
-            when _copy_number > 1 then 'conflicting_customer_id'
-        end as reject_reason
-    from ranked
+    select * from {{ reject_copies(
+        'cleaned', ['customer_id'], contract + kept_extras, '_non_null_values desc', 'customer_id'
+    ) }}
 ),
 
 parsed_rows as (
@@ -124,18 +107,12 @@ parsed_rows as (
         {%- endfor %}
         invalid_attributes,
         reject_reason,
-        case when reject_reason is not null then {{ row_json }} end as raw_record
+        {{ raw_record_if_rejected(contract + kept_extras) }} as raw_record
     from validated
 ),
 
-malformed_rows as (
-    {{ malformed_as_rows('malformed', contract + extras + ['invalid_attributes']) }}
-),
-
 all_rows as (
-    select * from parsed_rows
-    union all
-    select * from malformed_rows
+    {{ with_malformed_rows('parsed_rows', 'malformed', contract + extras + ['invalid_attributes']) }}
 )
 
 select * from all_rows

@@ -1,0 +1,202 @@
+{#-
+    A CSV record DuckDB cannot parse (wrong number of fields, broken quoting, bytes that are not
+    UTF-8, an over-long line) is not dropped: the read keeps it in DuckDB's rejects tables, and
+    raw_malformed_rows(name) hands it to base_<name>, which quarantines it with a csv_* reason.
+
+    base_<name> reads its input through raw_input(name) and raw_malformed_rows(name); for a CSV
+    input both are temporary tables that its pre_hook capture_raw_input(name) fills from one
+    read of the file and its post_hook release_raw_input(name) drops. For seeds and Parquet
+    files raw_input is raw_source and there are no malformed rows.
+-#}
+
+{% macro csv_rejects_table(name) %}
+    {#- DuckDB's temporary rejects table of the CSV input `name`: one row per error, per scan. -#}
+    {{- return('custseg_csv_rejects_' ~ name) -}}
+{% endmacro %}
+
+
+{% macro capture_raw_input(name) %}
+    {#-
+        A pre_hook of base_<name>. For a CSV input it reads the file once, every column, into
+        a temporary table (raw_input(name) then reads it) and copies the records DuckDB rejected
+        in that same read into another (csv_malformed_records; raw_malformed_rows(name) reads
+        it). One read for both keeps them consistent: DuckDB checks a field (its encoding, say)
+        only when the column is read, and its rejects tables are temporary (this connection
+        only) and refilled by every read. Renders nothing for seeds and Parquet files.
+    -#}
+    {%- if raw_csv_path(name) is not none -%}
+        {%- do run_query(
+            'create or replace temp table custseg_raw_' ~ name ~ ' as select * from '
+            ~ raw_source(name) ~ ' as raw_input') -%}
+        create or replace temp table custseg_malformed_{{ name }} as
+        {{ csv_malformed_records(name) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro csv_malformed_records(name) %}
+    {#-
+        The records of the latest read of CSV input `name` that DuckDB rejected, one row per
+        record: line_number, reject_reason (csv_*: the most basic of its errors), raw_line (for
+        csv_invalid_encoding the record's exact bytes with the bad ones escaped), error_message.
+        Run right after the read (capture_raw_input): the rejects tables hold the latest read.
+    -#}
+    {%- set rejects = csv_rejects_table(name) -%}
+    {%- set bad_encoding = run_query(
+        "select count(*) from " ~ rejects ~ " where error_type in ('INVALID ENCODING',"
+        ~ " 'INVALID UNICODE') and scan_id = (select max(scan_id) from " ~ rejects ~ "_scans)"
+    ).rows[0][0] > 0 -%}
+        with
+
+        errors as (
+            select * from {{ rejects }}
+            where scan_id = (select max(scan_id) from {{ rejects }}_scans)
+        ),
+
+        -- A record can break several rules; it gets one reason, the most basic one first.
+        reasons as (
+            select
+                line,
+                line_byte_position,
+                csv_line,
+                error_message,
+                case error_type
+                    when 'INVALID ENCODING' then 1
+                    when 'INVALID UNICODE' then 1
+                    when 'UNQUOTED VALUE' then 2
+                    when 'LINE SIZE OVER MAXIMUM' then 3
+                    when 'TOO MANY COLUMNS' then 4
+                    when 'MISSING COLUMNS' then 5
+                    else 6
+                end as priority,
+                case error_type
+                    when 'INVALID ENCODING' then 'csv_invalid_encoding'
+                    when 'INVALID UNICODE' then 'csv_invalid_encoding'
+                    when 'UNQUOTED VALUE' then 'csv_bad_quoting'
+                    when 'LINE SIZE OVER MAXIMUM' then 'csv_line_too_long'
+                    when 'TOO MANY COLUMNS' then 'csv_too_many_columns'
+                    when 'MISSING COLUMNS' then 'csv_missing_columns'
+                    else 'csv_malformed_record'
+                end as reject_reason
+            from errors
+        ),
+
+        per_record as (
+            select
+                line as line_number,
+                arg_min(reject_reason, priority) as reject_reason,
+                arg_min(csv_line, priority) as raw_line,
+                arg_min(error_message, priority) as error_message,
+                min(line_byte_position) as line_byte_position
+            from reasons
+            group by line
+        )
+
+        {%- if bad_encoding %},
+
+        -- DuckDB shows bytes that are not UTF-8 as '?', one per byte. Such a record keeps its
+        -- exact bytes instead, as text with the bad bytes escaped (M\xFCnchen).
+        file_bytes as (
+            select content from read_blob({{ custseg.sql_string(raw_csv_path(name)) }})
+        ),
+
+        exact_lines as (
+            select
+                per_record.line_number,
+                per_record.reject_reason,
+                case
+                    when per_record.reject_reason = 'csv_invalid_encoding'
+                        then cast(file_bytes.content[
+                            per_record.line_byte_position:
+                            per_record.line_byte_position + strlen(per_record.raw_line) - 1
+                        ] as varchar)
+                    else per_record.raw_line
+                end as raw_line,
+                per_record.error_message
+            from per_record
+            cross join file_bytes
+        )
+
+        select * from exact_lines
+        {%- else %}
+
+        select
+            line_number,
+            reject_reason,
+            raw_line,
+            error_message
+        from per_record
+        {%- endif %}
+{% endmacro %}
+
+
+{% macro release_raw_input(name) %}
+    {#- A post_hook of base_<name>: frees what capture_raw_input(name) kept. -#}
+    {%- if raw_csv_path(name) is not none -%}
+        drop table if exists custseg_raw_{{ name }};
+        drop table if exists custseg_malformed_{{ name }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro raw_input(name) %}
+    {#-
+        What base_<name> reads: the rows of raw_source(name) DuckDB could parse, as captured by
+        the model's pre_hook capture_raw_input(name) for a CSV input.
+    -#}
+    {%- if raw_csv_path(name) is not none -%}
+        custseg_raw_{{ name }}
+    {%- else -%}
+        {{ raw_source(name) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro raw_malformed_rows(name) %}
+    {#-
+        Subquery of the CSV records of input `name` that DuckDB could not parse: line_number
+        (in the file), reject_reason (csv_*), raw_line (the record as read; for
+        csv_invalid_encoding its exact bytes with the bad ones escaped, e.g. M\xFCnchen; for
+        csv_line_too_long its first 10,000 characters), error_message. Empty for seeds and
+        Parquet. Needs the model's pre_hook capture_raw_input(name).
+    -#}
+    {%- if raw_csv_path(name) is not none -%}
+        (select * from custseg_malformed_{{ name }})
+    {%- else -%}
+        (select
+            cast(null as bigint) as line_number,
+            cast(null as {{ dbt.type_string() }}) as reject_reason,
+            cast(null as {{ dbt.type_string() }}) as raw_line,
+            cast(null as {{ dbt.type_string() }}) as error_message
+        where 1 = 0)
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro malformed_as_rows(relation, columns) %}
+    {#-
+        The malformed records in `relation` (a CTE over raw_malformed_rows) shaped as rows of a
+        base model, to union with its parsed rows: every one of `columns` null (in the model's
+        column order), then reject_reason and raw_record (the line number, raw line and
+        DuckDB's error as JSON).
+    -#}
+    select
+        {%- for column in columns %}
+        null as {{ column }},
+        {%- endfor %}
+        reject_reason,
+        {{ columns_to_json(['line_number', 'raw_line', 'error_message']) }} as raw_record
+    from {{ relation }}
+{% endmacro %}
+
+
+{% macro with_malformed_rows(parsed_relation, malformed_relation, columns) %}
+    {#-
+        Every row of a base model: its parsed rows (`parsed_relation`, a CTE) then its malformed
+        records (`malformed_relation`, a CTE over raw_malformed_rows) shaped like them, with
+        `columns` null (malformed_as_rows).
+    -#}
+    select * from {{ parsed_relation }}
+    union all
+    {{ malformed_as_rows(malformed_relation, columns) }}
+{% endmacro %}

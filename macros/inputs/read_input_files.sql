@@ -1,0 +1,40 @@
+{#-
+    How an input file found in raw_data_dir is read, per engine (adapter.dispatch): the relation
+    text raw_source selects from.
+-#}
+
+{% macro duckdb__read_raw_file(path, name) %}
+    {%- if path.endswith('.parquet') -%}
+        read_parquet({{ custseg.sql_string(path) }})
+    {%- else -%}
+        {#-
+            No sniffing: a file with many bad lines can defeat it. The dialect is fixed (RFC 4180
+            with a header row, csv_header reads the names), every column is text, and records that
+            break it go to the rejects tables (store_rejects, capture_csv_rejects.sql) instead of
+            failing the read or vanishing.
+        -#}
+        {%- set columns = [] -%}
+        {%- for column in csv_header(path) -%}
+            {%- do columns.append(custseg.sql_string(column) ~ ": 'varchar'") -%}
+        {%- endfor -%}
+        read_csv(
+            {{ custseg.sql_string(path) }},
+            header = true, auto_detect = false, columns = { {{- columns | join(', ') -}} },
+            delim = ',', quote = '"', escape = '"', strict_mode = true,
+            store_rejects = true,
+            rejects_table = '{{ csv_rejects_table(name) }}',
+            rejects_scan = '{{ csv_rejects_table(name) }}_scans'
+        )
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro spark__read_raw_file(path, name) %}
+    {%- if not path.endswith('.parquet') -%}
+        {{ exceptions.raise_compiler_error(
+            "raw_data_dir: on Spark the inputs must be Parquet (" ~ path ~ " is CSV). Convert "
+            ~ "it, e.g. with DuckDB: copy (from read_csv('NAME.csv', all_varchar = true)) to "
+            ~ "'NAME.parquet', or build on DuckDB, which reads CSV strictly.") }}
+    {%- endif -%}
+    parquet.{{ adapter.quote(path) }}
+{% endmacro %}
