@@ -28,4 +28,5 @@ combined as (
     from scored
 )
 
-select * from combined
+-- Every purchase aggregate of int_transactions_aggregated_to_customers, then the scores.
+select * from combined -- noqa: AM04

@@ -30,4 +30,5 @@ latest as (
     where run_number = {{ latest_fit_run_number() }}
 )
 
-select * from latest
+-- Every column of segment_model, whose names and types have one home: custseg.run.RUN_SCHEMA.
+select * from latest -- noqa: AM04

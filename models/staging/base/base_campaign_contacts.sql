@@ -43,7 +43,7 @@ typed as (
             when lower(trim(responded)) in ('true', 't', 'yes', 'y', '1') then true
             when lower(trim(responded)) in ('false', 'f', 'no', 'n', '0') then false
         end as responded,
-        try_cast(trim(response_revenue) as double) as response_revenue
+        {{ to_number('response_revenue') }} as response_revenue
     from source
 ),
 

@@ -1,8 +1,9 @@
 {#-
     Every raw customer row, typed, with the first reason it fails validation (null = accepted).
-    Invalid optional values (age outside 16-110, non-numeric or negative income, a signup date
-    that does not parse or lies outside min_valid_ts..max_valid_ts) become null and are listed
-    in invalid_attributes instead of rejecting the customer. Of rows sharing an id the most
+    Invalid optional values (age outside 16-110, non-numeric, non-finite or negative income, a
+    signup date that does not parse or lies outside min_valid_ts..max_valid_ts, an extra
+    numeric attribute that is not a finite number) become null and are listed in
+    invalid_attributes instead of rejecting the customer. Of rows sharing an id the most
     complete is kept; the others are duplicate_customer_id when every raw value equals the kept
     row's, else conflicting_customer_id. CSV records DuckDB cannot parse are csv_* rejects.
 -#}
@@ -36,16 +37,16 @@ typed as (
         {{- raw_values(contract) }}
         nullif(trim(customer_id), '') as customer_id,
         try_cast(trim(signup_date) as date) as _signup_date_value,
-        try_cast(trim(age) as double) as _age_number,
+        {{ to_number('age') }} as _age_number,
         nullif(lower(trim(gender)), '') as gender,
         nullif(lower(trim(city)), '') as city,
         nullif(lower(trim(membership_tier)), '') as membership_tier,
-        try_cast(trim(annual_income) as double) as _income_number,
+        {{ to_number('annual_income') }} as _income_number,
         {%- for column in kept_extras %}
             cast({{ column }} as {{ dbt.type_string() }}) as raw_{{ column }},
         {%- endfor %}
         {%- for column in extras %}
-            try_cast(cast({{ column }} as {{ dbt.type_string() }}) as double) as {{ column }},
+            {{ to_number('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') }} as {{ column }},
         {%- endfor %}
         {{ non_null_terms | join(' + ') }} as _non_null_values
     from source
@@ -79,6 +80,9 @@ cleaned as (
                     )
                     then 'signup_date'
             end
+            {%- for column in extras %},
+            case when nullif(trim(raw_{{ column }}), '') is not null and {{ column }} is null then '{{ column }}' end
+            {%- endfor %}
         ), '') as invalid_attributes,
         case when customer_id is null then 'missing_customer_id' end as _row_reason
     from typed

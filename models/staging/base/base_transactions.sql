@@ -36,9 +36,9 @@ typed as (
         nullif(trim(customer_id), '') as customer_id,
         try_cast(trim(transaction_ts) as timestamp) as transaction_ts,
         replace(lower(trim(product_category)), ' ', '_') as _category_text,
-        try_cast(trim(quantity) as double) as quantity,
-        try_cast(trim(unit_price) as double) as unit_price,
-        try_cast(trim(discount_amount) as double) as discount_amount,
+        {{ to_number('quantity') }} as quantity,
+        {{ to_number('unit_price') }} as unit_price,
+        {{ to_number('discount_amount') }} as discount_amount,
         nullif(replace(lower(trim(channel)), ' ', '_'), '') as channel,
         coalesce(nullif(lower(trim(status)), ''), 'completed') as status
     from source
