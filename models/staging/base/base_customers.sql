@@ -15,6 +15,14 @@
 {%- set extras = raw_extra_numeric_columns() -%}
 {#- Every extra input column is kept as text in raw_record; only the numeric ones are typed. -#}
 {%- set kept_extras = raw_extra_columns() -%}
+{#- An extra numeric attribute that is not a finite number is named too. -#}
+{%- set extra_attribute_checks = [] -%}
+{%- for column in extras -%}
+    {%- do extra_attribute_checks.append(
+        ",\n            case when nullif(trim(raw_" ~ column ~ "), '') is not null and "
+        ~ column ~ " is null then '" ~ column ~ "' end") -%}
+{%- endfor -%}
+{%- set extra_attribute_checks = extra_attribute_checks | join('') -%}
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
 {%- set non_null_terms = [] -%}
@@ -79,10 +87,7 @@ cleaned as (
                         false
                     )
                     then 'signup_date'
-            end
-            {%- for column in extras %},
-            case when nullif(trim(raw_{{ column }}), '') is not null and {{ column }} is null then '{{ column }}' end
-            {%- endfor %}
+            end{{ extra_attribute_checks }}
         ), '') as invalid_attributes,
         case when customer_id is null then 'missing_customer_id' end as _row_reason
     from typed
