@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, changed_tables, run_dbt
+from conftest import REPO, changed_tables, connect, run_dbt
 from custseg.duckdb_plugin import SALT_ENV
 
 pytestmark = pytest.mark.skipif(
@@ -82,7 +82,8 @@ def spark_workdir(sample_build, tmp_path_factory) -> Path:
     output = segment_build_on_spark(workdir, raw_dir)
     assert "segment build: fit run 1 on Spark (K = " in output
     first = workdir / "first"
-    shutil.copytree(workdir / "warehouse" / "custseg.db", first / "warehouse" / "custseg.db")
+    for database in (workdir / "warehouse").glob("custseg*.db"):  # one per layer
+        shutil.copytree(database, first / "warehouse" / database.name)
     (first / "target").mkdir()
     shutil.copy(workdir / "target" / "manifest.json", first / "target")
     return workdir
@@ -134,13 +135,14 @@ def spark_rebuild(spark_workdir, changed_input) -> Path:
 
 
 def spark_table(workdir: Path, name: str) -> pd.DataFrame:
-    """A table the Spark build wrote (Parquet files in the warehouse), read with DuckDB."""
-    files = workdir / "warehouse" / "custseg.db" / name
+    """A table the Spark build wrote (Parquet files in the warehouse, under its layer's
+    database custseg_<layer>.db), read with DuckDB."""
+    (files,) = (workdir / "warehouse").glob(f"custseg*.db/{name}")
     return duckdb.sql(f"select * from read_parquet('{files}/*.parquet')").df()
 
 
 def duckdb_table(workdir: Path, name: str) -> pd.DataFrame:
-    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+    with connect(workdir) as con:
         return con.sql(f"select * from {name}").df()
 
 
@@ -226,6 +228,8 @@ def mart_differences(duckdb_dir: Path, spark_dir: Path) -> dict[str, list[str]]:
     marts = spark_marts(spark_dir)
     assert {"dim_customer_segments", "segment_profiles", "segment_runs",
             "segment_transitions"} <= set(marts)
+    # Spark databases per layer, as DuckDB schemas: the marts in custseg_marts.
+    assert all((spark_dir / "warehouse" / "custseg_marts.db" / mart).is_dir() for mart in marts)
     mismatched = {}
     for mart in marts:
         found = differences(normalised(duckdb_table(duckdb_dir, mart)),
