@@ -290,9 +290,10 @@ def run_spark(data_dir: Path, work: Path, overrides: dict, args: argparse.Namesp
 
 def spark_agreement(dbt: pd.DataFrame, spark_work: Path) -> dict:
     """Spark's segment per customer against dbt's (DuckDB reads Spark's Parquet tables)."""
-    tables = spark_work / "warehouse" / f"{os.environ.get('SPARK_SCHEMA', 'custseg')}.db"
+    # The marts' Spark database: <target schema>_marts (dbt_project.yml, one per layer).
+    marts = spark_work / "warehouse" / f"{os.environ.get('SPARK_SCHEMA', 'custseg')}_marts.db"
     other = duckdb.sql("select customer_id, segment_id as segment_id_spark from read_parquet("
-                       f"'{tables / 'dim_customer_segments'}/*.parquet')").df()
+                       f"'{marts / 'dim_customer_segments'}/*.parquet')").df()
     merged = dbt.merge(other, on="customer_id")
     return {"customers": len(other), "matched_customers": len(merged),
             "same_segment_id": int((merged["segment_id"] == merged["segment_id_spark"]).sum())}
@@ -304,13 +305,15 @@ def agreement(dbt_work: Path, pandas_work: Path | None, floor_work: Path | None,
     from sklearn.metrics import adjusted_rand_score
 
     with duckdb.connect(str(dbt_work / "custseg.duckdb"), read_only=True) as con:
-        schema = con.sql("select table_schema from information_schema.tables "
-                         "where table_name = 'int_customer_features'").fetchall()[0][0]
+        # Each table in its layer's schema (main_intermediate, main_marts), looked up.
+        schemas = dict(con.sql(
+            "select table_name, table_schema from information_schema.tables where table_name "
+            "in ('int_customer_features', 'dim_customer_segments')").fetchall())
         columns = ", ".join(f"f.{name}" for name in FEATURES)
         dbt = con.sql(f"select f.customer_id, {columns}, s.segment_id "
-                      f"from {schema}.int_customer_features as f "
-                      f"left join {schema}.dim_customer_segments as s using (customer_id) "
-                      "order by f.customer_id").df()
+                      f"from {schemas['int_customer_features']}.int_customer_features as f "
+                      f"left join {schemas['dim_customer_segments']}.dim_customer_segments as s "
+                      "using (customer_id) order by f.customer_id").df()
     report: dict = {"customers_dbt": len(dbt)}
     if pandas_work and (pandas_work / "result.parquet").exists():
         other = pd.read_parquet(pandas_work / "result.parquet")

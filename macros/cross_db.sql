@@ -60,29 +60,38 @@
 {%- endmacro %}
 
 
-{% macro catalog_columns(schema) %}
-    {#- A subquery of (table_name, column_name): every column of every relation in `schema`. -#}
-    {{ return(adapter.dispatch('catalog_columns', 'custseg')(schema)) }}
+{% macro catalog_columns(schemas) %}
+    {#-
+        A subquery of (table_name, column_name): every column of every relation in the schemas
+        of the list `schemas` (the layers' schemas; one that does not exist yet has none).
+    -#}
+    {{ return(adapter.dispatch('catalog_columns', 'custseg')(schemas)) }}
 {% endmacro %}
 
-{% macro duckdb__catalog_columns(schema) -%}
+{% macro duckdb__catalog_columns(schemas) -%}
+    {%- set quoted = [] -%}
+    {%- for schema in schemas -%}
+        {%- do quoted.append("'" ~ schema ~ "'") -%}
+    {%- endfor -%}
     (
         select
             table_name,
             column_name
         from information_schema.columns
-        where table_schema = '{{ schema }}'
+        where table_schema in ({{ quoted | join(', ') if quoted else 'null' }})
     )
 {%- endmacro %}
 
-{% macro spark__catalog_columns(schema) -%}
+{% macro spark__catalog_columns(schemas) -%}
     {#- Spark's Hive catalog has no information_schema: describe each relation. -#}
     {%- set rows = [] -%}
     {%- if execute -%}
-        {%- for table in run_query('show tables in ' ~ schema).rows if not table[2] -%}
-            {%- set relation = api.Relation.create(schema=schema, identifier=table[1]) -%}
-            {%- for column in adapter.get_columns_in_relation(relation) -%}
-                {%- do rows.append("('" ~ table[1] ~ "', '" ~ column.name ~ "')") -%}
+        {%- for schema in schemas if adapter.check_schema_exists(none, schema) -%}
+            {%- for table in run_query('show tables in ' ~ schema).rows if not table[2] -%}
+                {%- set relation = api.Relation.create(schema=schema, identifier=table[1]) -%}
+                {%- for column in adapter.get_columns_in_relation(relation) -%}
+                    {%- do rows.append("('" ~ table[1] ~ "', '" ~ column.name ~ "')") -%}
+                {%- endfor -%}
             {%- endfor -%}
         {%- endfor -%}
     {%- endif -%}

@@ -4,8 +4,9 @@ On DuckDB (the default target) it is exactly `dbt build`: the fit is a dbt Pytho
 Spark target it runs three steps in one process, sharing one SparkSession:
 
 1. `dbt build --exclude segment_model+`: seeds, staging, features and their tests;
-2. the fit (custseg.spark_fit): the same code as the DuckDB Python model, appending a run to
-   segment_model_history;
+2. the fit (custseg.spark_fit): the same code as the DuckDB Python model, reading its inputs
+   from the layers' databases the manifest names and appending a run to segment_model_history
+   (in segment_model's database, custseg_intermediate by default);
 3. `dbt build --select segment_model+`: the fit's view, scoring (assign_segment), the marts,
    the membership snapshot (after dim_customer_segments, which it reads) and their tests.
 
@@ -53,22 +54,29 @@ def build_on_spark(runner: Any, manifest: Any, dbt_args: list[str], full_refresh
     from dbt_common.invocation import get_invocation_id
     from pyspark.sql import SparkSession
 
-    from custseg.spark_fit import fit_on_spark
+    from custseg.spark_fit import FIT_INPUTS, fit_on_spark
 
     refresh = ["--full-refresh"] if full_refresh else []
     invoke(runner, ["build", "--exclude", "segment_model+", *refresh, *dbt_args])
     node = manifest.nodes[FIT_NODE]
     settings = _settings(node)
+    inputs = {name: _relation(manifest, name) for name in FIT_INPUTS}
     started = time.perf_counter()
     # dbt-spark's session method left its SparkSession in this process: the fit reuses it.
     spark = SparkSession.builder.getOrCreate()
-    result = fit_on_spark(spark, node.schema, settings, run_id=str(get_invocation_id()),
-                          full_refresh=full_refresh)
+    result = fit_on_spark(spark, inputs, node.schema, settings,
+                          run_id=str(get_invocation_id()), full_refresh=full_refresh)
     outcome = (f"failed: {result.error}" if result.error
                else f"K = {result.chosen_k}, {result.customers} customers")
     print(f"segment build: fit run {result.run_number} on Spark ({outcome}) "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
     invoke(runner, ["build", "--select", "segment_model+", *refresh, *dbt_args])
+
+
+def _relation(manifest: Any, name: str) -> str:
+    """database.table of one of the project's models on the target (its layer's schema)."""
+    node = manifest.nodes[f"model.custseg.{name}"]
+    return f"{node.schema}.{node.alias}"
 
 
 def _settings(node: Any) -> dict[str, Any]:

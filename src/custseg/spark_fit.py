@@ -6,6 +6,10 @@ feature bounds, the data-quality counts and the run history through a SparkSessi
 `custseg.run.fit_run` exactly as python_models/segment_model.py does, and appends the run to
 the Parquet table `segment_model_history`, which the Spark variant of segment_model
 (python_models/spark/segment_model.sql) reads under the model's usual name.
+
+Each layer is its own Spark database (custseg_intermediate, custseg_marts, ...: dbt_project.yml),
+so the tables are named by the relations dbt's manifest gives them, never by bare name; the
+history sits in segment_model's database.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ if TYPE_CHECKING:  # pyspark is the optional [spark] extra
     from pyspark.sql import DataFrame, SparkSession
 
 HISTORY_TABLE = "segment_model_history"
+# The models the fit reads (the DuckDB Python model's dbt.ref()s).
+FIT_INPUTS = ("int_feature_bounds", "data_quality_summary", "int_customer_features_prepared")
 
 SPARK_TYPES = {
     pa.int64(): "bigint", pa.int32(): "int", pa.string(): "string", pa.float64(): "double",
@@ -100,23 +106,25 @@ def write_history(spark: SparkSession, run: Run, table: str, replace: bool) -> N
 
 def fit_on_spark(
     spark: SparkSession,
+    inputs: Mapping[str, str],
     schema: str,
     settings: Mapping[str, Any],
     run_id: str,
     full_refresh: bool = False,
 ) -> SparkFitResult:
-    """Fit on the feature tables in `schema` and append the run to its history table."""
+    """Fit on the tables `inputs` names (FIT_INPUTS -> database.table) and append the run to
+    the history table in database `schema` (segment_model's)."""
     history_table = f"{schema}.{HISTORY_TABLE}"
     history = [] if full_refresh else read_history(spark, history_table)
-    bounds = spark.table(f"{schema}.int_feature_bounds").orderBy("feature_order").select(
+    bounds = spark.table(inputs["int_feature_bounds"]).orderBy("feature_order").select(
         "feature", "transform", "is_default_feature").collect()
     settings, transforms = resolve_features(settings, [tuple(row) for row in bounds])
-    quality = spark.table(f"{schema}.data_quality_summary").toPandas()
+    quality = spark.table(inputs["data_quality_summary"]).toPandas()
     context = RunContext(
         run_number=next_run_number(history), run_id=run_id,
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
         input_rows=input_rows(quality))
-    features = load_spark_features(spark.table(f"{schema}.int_customer_features_prepared"),
+    features = load_spark_features(spark.table(inputs["int_customer_features_prepared"]),
                                    tuple(settings["features"]))
     run = fit_run(features, settings, transforms, history, context)
     write_history(spark, run, history_table, replace=full_refresh)

@@ -46,9 +46,28 @@ def run_dbt(
     return result
 
 
+# The project's DuckDB schemas (dbt_project.yml: one per layer, named <target schema>_<layer>
+# by dbt), searched in this order for the unqualified table names of test SQL.
+SCHEMAS = ("main_marts", "main_intermediate", "main_staging", "main_snapshots", "main_raw",
+           "main_reference")
+
+
+def connect(db_path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to a project DuckDB file (or the one in a work dir) that finds every table
+    by its unqualified name: the search path is the project's schemas the file has."""
+    if db_path.is_dir():
+        db_path = db_path / "custseg.duckdb"
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    present = {name for (name,) in con.sql(
+        "select schema_name from information_schema.schemata "
+        "where catalog_name = current_database()").fetchall()}
+    con.sql(f"set search_path = '{','.join(s for s in SCHEMAS if s in present) or 'main'}'")
+    return con
+
+
 def query(workdir: Path, sql: str) -> list[tuple]:
     """Rows of a read-only query against workdir's DuckDB file."""
-    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+    with connect(workdir) as con:
         return con.sql(sql).fetchall()
 
 

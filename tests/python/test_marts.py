@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import raw_rules
 
-from conftest import DBT, REPO, run_dbt
+from conftest import DBT, REPO, connect, run_dbt
 
 Z = 1.96
 MARTS = {
@@ -34,7 +34,7 @@ SAMPLE_EXTRA_ATTRIBUTES = {"loyalty_points"}
 
 def frame(workdir: Path, sql: str) -> pd.DataFrame:
     """A read-only query against workdir's DuckDB file, as a DataFrame."""
-    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+    with connect(workdir) as con:
         return con.sql(sql).df()
 
 
@@ -250,7 +250,7 @@ def compiled_analysis(workdir: Path, name: str) -> str:
 
 def test_analyses_compile_and_run_read_only(sample_build):
     run_dbt(["compile", "--select", "resource_type:analysis"], sample_build)
-    with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
+    with connect(sample_build) as con:
         targets = con.sql(compiled_analysis(sample_build, "campaign_targets")).df()
         joined = con.sql(compiled_analysis(sample_build, "join_external_campaigns")).df()
         pooled = con.sql("""
@@ -301,7 +301,7 @@ def test_join_external_campaigns_runs_on_a_users_own_table(sample_build, tmp_pat
         con.execute("""
             create table crm.main.sends as
             select 'SPRING' as campaign_id, customer_id, customer_id < 'C0000500' as responded
-            from (select customer_id from custseg.main.dim_customer_segments
+            from (select customer_id from custseg.main_marts.dim_customer_segments
                   order by customer_id limit 40)
             union all select 'SPRING', ' X-UNKNOWN ', true
         """)
@@ -362,24 +362,32 @@ def test_marts_are_public_contracted_and_internal_models_protected(sample_build)
 
 
 def test_read_only_connection_reads_every_mart_and_cannot_write(sample_build):
-    marts = sorted(n["name"] for n in manifest(sample_build)["nodes"].values()
-                   if n["resource_type"] == "model" and n["access"] == "public")
+    public = [n for n in manifest(sample_build)["nodes"].values()
+              if n["resource_type"] == "model" and n["access"] == "public"]
+    marts = sorted(n["name"] for n in public)
     assert set(marts) >= MARTS
+    # BI users read one schema: every public model is in it, and only public models are.
+    assert {n["schema"] for n in public} == {"main_marts"}
+    # As a BI tool connects: plain read-only DuckDB, names qualified with the marts schema.
     with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
+        (in_marts,) = con.sql("select list(table_name order by table_name) from "
+                              "information_schema.tables where table_schema = 'main_marts'"
+                              ).fetchall()[0]
+        assert set(in_marts) == {*marts, "metricflow_time_spine"}
         for mart in marts:
-            (rows,) = con.sql(f"select count(*) from {mart}").fetchall()[0]
+            (rows,) = con.sql(f"select count(*) from main_marts.{mart}").fetchall()[0]
             assert rows > 0, mart
         writes = [
-            "insert into segment_profiles select * from segment_profiles",
-            "update segment_campaign_performance set lift = 0",
-            "delete from fct_segment_revenue_monthly",
-            "create table scratch as select 1 as x",
-            "drop table feature_correlations",
+            "insert into main_marts.segment_profiles select * from main_marts.segment_profiles",
+            "update main_marts.segment_campaign_performance set lift = 0",
+            "delete from main_marts.fct_segment_revenue_monthly",
+            "create table main_marts.scratch as select 1 as x",
+            "drop table main_marts.feature_correlations",
         ]
         for statement in writes:
             with pytest.raises(duckdb.Error, match="read-only"):
                 con.execute(statement)
-        (rows,) = con.sql("select count(*) from feature_correlations").fetchall()[0]
+        (rows,) = con.sql("select count(*) from main_marts.feature_correlations").fetchall()[0]
         assert rows > 0
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin
 
-from conftest import query, run_dbt
+from conftest import connect, query, run_dbt
 from custseg.clustering import (
     SegmentationConfig,
     apply_scaler,
@@ -36,7 +35,7 @@ PLANTED_REJECTS = {
 
 
 def frame(workdir: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+    with connect(workdir) as con:
         return con.sql(sql).df()
 
 
@@ -87,7 +86,7 @@ def test_features_bands_and_scores_are_complete(sample_build):
 
 def test_sql_assignment_equals_scikit_learn(sample_build):
     """SQL scoring (assign_segment) gives every customer the segment scikit-learn gives it."""
-    with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
+    with connect(sample_build) as con:
         (settings,) = con.sql("select * from segment_model").arrow().read_all().to_pylist()
         features = tuple(f["feature"] for f in settings["features"] if f["is_used"])
         config = SegmentationConfig(

@@ -11,12 +11,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from PIL import Image
 
-from custseg.report.load import load_marts
+from conftest import connect
+from custseg.report.load import MARTS_SCHEMA, load_marts
 from custseg.report.page import STEPS, build_report
 from custseg.report.sections import (
     overview_frame,
@@ -44,7 +44,7 @@ def run_report(*args: str) -> subprocess.CompletedProcess:
 
 
 def frame(db: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db) as con:
         return con.sql(sql).df()
 
 
@@ -326,9 +326,9 @@ def test_missing_database_is_one_clear_line(tmp_path):
 def copy_without(sample_db: Path, workdir: Path, tables: list[str]) -> Path:
     copy = workdir / "custseg.duckdb"
     shutil.copyfile(sample_db, copy)
-    with duckdb.connect(str(copy)) as con:
+    with connect(copy, read_only=False) as con:
         for table in tables:
-            con.execute(f"drop table if exists {table}")
+            con.execute(f"drop table {MARTS_SCHEMA}.{table}")
     return copy
 
 
@@ -352,9 +352,9 @@ def test_offer_summary_names_the_segment_campaign_targets_picks(sample_db, docum
                 segments.segment_id,
                 count(*) as contacted,
                 count(case when contacts.responded then 1 end) as responded
-            from main.stg_campaign_contacts as contacts
-            inner join main.stg_campaigns as campaigns using (campaign_id)
-            inner join main.int_customer_segments as segments using (customer_id)
+            from stg_campaign_contacts as contacts
+            inner join stg_campaigns as campaigns using (campaign_id)
+            inner join int_customer_segments as segments using (customer_id)
             group by all
         ),
         bounds as (
@@ -372,12 +372,12 @@ def test_offer_summary_names_the_segment_campaign_targets_picks(sample_db, docum
             from bounds
         )
         select ranked.offer_type, ranked.p, dim_segments.segment_name
-        from ranked inner join main.dim_segments using (segment_id)
+        from ranked inner join dim_segments using (segment_id)
         where rank = 1 order by offer_type
     """)
     assert len(best) == len(frame(sample_db, """
-        select distinct offer_type from main.stg_campaign_contacts
-        inner join main.stg_campaigns using (campaign_id)"""))
+        select distinct offer_type from stg_campaign_contacts
+        inner join stg_campaigns using (campaign_id)"""))
     assert cells(document, "offer_summary", "segment_name") == list(best["segment_name"])
     assert cells(document, "offer_summary", "response_rate") == [
         f"{value:.1%}" for value in best["p"]

@@ -74,7 +74,8 @@ def sort_key(row: tuple) -> str:
 def mart_contents(workdir: Path, marts: list[str]) -> dict[str, list[tuple]]:
     """Every row of every mart, read through a read-only connection (as BI tools would)."""
     with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
-        return {mart: sorted(con.sql(f"select * from {mart}").fetchall(), key=sort_key)
+        return {mart: sorted(con.sql(f"select * from main_marts.{mart}").fetchall(),
+                             key=sort_key)
                 for mart in marts}
 
 
@@ -111,7 +112,8 @@ def test_a_killed_build_leaves_the_previous_marts_and_a_rerun_completes(built):
     build = start_build(workdir, "killed")
     # Kill it while the K-means model runs: staging and intermediate tables have been rebuilt,
     # the model's run is half done, no mart downstream of it has started.
-    wait_for_log(workdir, "killed", "START python incremental model main.segment_model", build)
+    wait_for_log(workdir, "killed",
+                 "START python incremental model main_intermediate.segment_model", build)
     os.killpg(build.pid, signal.SIGKILL)
     build.wait()
     assert build.returncode == -signal.SIGKILL

@@ -7,12 +7,11 @@ import pandas as pd
 import raw_rules
 import yaml
 
-from conftest import REPO, query
+from conftest import REPO, connect, query
 
 
 def frame(workdir, sql: str) -> pd.DataFrame:
-    import duckdb
-    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+    with connect(workdir) as con:
         return con.sql(sql).df()
 
 

@@ -78,15 +78,15 @@ def test_mf_query_answers_metrics_by_segment_from_the_duckdb_file(sample_build, 
         profiles = con.sql("""
             select profiles.segment_id, profiles.segment_name, profiles.customers,
                 profiles.revenue, monthly.revenue / monthly.orders as average_order_value
-            from segment_profiles as profiles
+            from main_marts.segment_profiles as profiles
             inner join (
                 select segment_id, sum(revenue) as revenue, sum(orders) as orders
-                from fct_segment_revenue_monthly group by all
+                from main_marts.fct_segment_revenue_monthly group by all
             ) as monthly using (segment_id)
         """).df()
         pooled = con.sql("""
             select segment_id, sum(responded) / sum(contacted) as response_rate
-            from segment_campaign_performance group by all
+            from main_marts.segment_campaign_performance group by all
         """).df()
 
     joined = profiles.merge(by_segment, left_on="segment_id", right_on="segment")

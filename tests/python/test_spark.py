@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from conftest import REPO, changed_tables, run_dbt
+from conftest import REPO, changed_tables, connect, run_dbt
 from custseg.duckdb_plugin import SALT_ENV
 from custseg.run import RUN_SCHEMA
 
@@ -84,7 +84,8 @@ def spark_workdir(sample_build, tmp_path_factory) -> Path:
     output = segment_build_on_spark(workdir, raw_dir)
     assert "segment build: fit run 1 on Spark (K = " in output
     first = workdir / "first"
-    shutil.copytree(workdir / "warehouse" / "custseg.db", first / "warehouse" / "custseg.db")
+    for database in (workdir / "warehouse").glob("custseg*.db"):  # one per layer
+        shutil.copytree(database, first / "warehouse" / database.name)
     (first / "target").mkdir()
     shutil.copy(workdir / "target" / "manifest.json", first / "target")
     return workdir
@@ -135,14 +136,20 @@ def spark_rebuild(spark_workdir, changed_input) -> Path:
     return spark_workdir
 
 
+def spark_files(workdir: Path, name: str) -> str:
+    """The Parquet files of a table the Spark build wrote (in the warehouse, under its layer's
+    database custseg_<layer>.db), as a DuckDB read_parquet() source."""
+    (files,) = (workdir / "warehouse").glob(f"custseg*.db/{name}")
+    return f"read_parquet('{files}/*.parquet')"
+
+
 def spark_table(workdir: Path, name: str) -> pd.DataFrame:
-    """A table the Spark build wrote (Parquet files in the warehouse), read with DuckDB."""
-    files = workdir / "warehouse" / "custseg.db" / name
-    return duckdb.sql(f"select * from read_parquet('{files}/*.parquet')").df()
+    """A table the Spark build wrote, read with DuckDB."""
+    return duckdb.sql(f"select * from {spark_files(workdir, name)}").df()
 
 
 def duckdb_table(workdir: Path, name: str) -> pd.DataFrame:
-    with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
+    with connect(workdir) as con:
         return con.sql(f"select * from {name}").df()
 
 
@@ -227,10 +234,9 @@ def history_parts(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, pd
 
 
 def test_the_fit_is_the_same_on_spark(sample_build, spark_build):
-    files = spark_build / "warehouse" / "custseg.db" / "segment_model_history"
     with duckdb.connect() as con:
-        on_spark = history_parts(con, f"read_parquet('{files}/*.parquet')")
-    with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
+        on_spark = history_parts(con, spark_files(spark_build, "segment_model_history"))
+    with connect(sample_build) as con:
         on_duckdb = history_parts(con, "segment_model")
     assert len(on_duckdb["centroids"]) > 0
     found = {name: differences(normalised(on_duckdb[name]), normalised(on_spark[name]))
@@ -243,6 +249,8 @@ def mart_differences(duckdb_dir: Path, spark_dir: Path) -> dict[str, list[str]]:
     marts = spark_marts(spark_dir)
     assert {"dim_customer_segments", "segment_profiles", "segment_runs",
             "segment_transitions"} <= set(marts)
+    # Spark databases per layer, as DuckDB schemas: the marts in custseg_marts.
+    assert all((spark_dir / "warehouse" / "custseg_marts.db" / mart).is_dir() for mart in marts)
     mismatched = {}
     for mart in marts:
         found = differences(normalised(duckdb_table(duckdb_dir, mart)),

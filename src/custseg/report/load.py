@@ -1,4 +1,5 @@
-"""Reading the marts the report needs, read-only, from the project's DuckDB file."""
+"""Reading the marts the report needs, read-only, from the marts schema of the project's DuckDB
+file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import duckdb
 import pandas as pd
 
 BUILD_HINT = "run `dbt build` first (it builds every mart)"
+
+# Where dbt builds the marts on DuckDB (dbt_project.yml: the marts layer's schema, prefixed with
+# the target schema `main`); the report reads nothing else.
+MARTS_SCHEMA = "main_marts"
 
 # Every mart the report reads, with the columns it reads (a missing column is an error too).
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -103,17 +108,19 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
         raise ReportError(f"cannot open {db_path} read-only: {first_line}") from error
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.sql(
-        "select table_name from information_schema.tables where table_schema = current_schema()"
-    ).fetchall()
+def existing_tables(con: duckdb.DuckDBPyConnection, schema: str = MARTS_SCHEMA) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = ?", [schema]).fetchall()
     return {name for (name,) in rows}
 
 
-def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+def read_mart(con: duckdb.DuckDBPyConnection, name: str,
+              schema: str = MARTS_SCHEMA) -> pd.DataFrame:
     columns = ", ".join(f'"{column}"' for column in MART_COLUMNS[name])
     try:
-        return con.sql(f"select {columns} from {name} order by {MART_ORDER[name]}").df()
+        return con.sql(
+            f"select {columns} from {schema}.{name} order by {MART_ORDER[name]}").df()
     except duckdb.BinderException as error:
         raise ReportError(
             f"mart {name} lacks a column the report reads ({str(error).splitlines()[0]}); "
@@ -131,14 +138,17 @@ def with_feature_labels(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFra
     }
 
 
-def load_marts(db_path: Path) -> Marts:
-    """Reads every mart of MART_COLUMNS plus a customer sample; ReportError if one is missing."""
+def load_marts(db_path: Path, schema: str = MARTS_SCHEMA) -> Marts:
+    """Reads every mart of MART_COLUMNS plus a customer count from `schema`; ReportError if one
+    is missing."""
     with connect_read_only(db_path) as con:
-        present = existing_tables(con)
+        present = existing_tables(con, schema)
         missing = [name for name in (*MART_COLUMNS, "dim_customer_segments")
                    if name not in present]
         if missing:
-            raise ReportError(f"mart {', '.join(missing)} missing from {db_path}; {BUILD_HINT}")
-        tables = with_feature_labels({name: read_mart(con, name) for name in MART_COLUMNS})
-        (total,) = con.sql("select count(*) from dim_customer_segments").fetchall()[0]
+            raise ReportError(f"mart {', '.join(missing)} missing from schema {schema} of "
+                              f"{db_path}; {BUILD_HINT}")
+        tables = with_feature_labels(
+            {name: read_mart(con, name, schema) for name in MART_COLUMNS})
+        (total,) = con.sql(f"select count(*) from {schema}.dim_customer_segments").fetchall()[0]
     return Marts(db_path=db_path, tables=tables, customers_total=total)
