@@ -14,7 +14,7 @@
     {%- if 'data_quality_summary' in built -%}
         {%- set quality = run_query(
             "select source, coalesce(reason, '') as reason, rows from "
-            ~ ref('data_quality_summary') ~ " order by source, reason is not null, rows desc, reason"
+            ~ _built_relation(built['data_quality_summary']) ~ " order by source, reason is not null, rows desc, reason"
         ) -%}
         {%- set lines = ['Inputs (raw rows: accepted, rejected by reason; stg_rejects holds them):'] -%}
         {%- set by_source = {} -%}
@@ -37,7 +37,8 @@
         {%- endfor -%}
         {%- if 'segment_runs' in built -%}
             {%- set fit = run_query(
-                "select run_number, chosen_k, customers, warnings from " ~ ref('segment_runs')
+                "select run_number, chosen_k, customers, warnings from "
+                ~ _built_relation(built['segment_runs'])
                 ~ " where is_latest"
             ) -%}
             {%- for row in fit.rows -%}
@@ -49,4 +50,10 @@
         {{ log(lines | join('\n'), info=True) }}
     {%- endif -%}
     {{ return('') }}
+{% endmacro %}
+
+
+{% macro _built_relation(node) %}
+    {#- The relation a node of this run's results built (a hook can not ref() conditionally). -#}
+    {{- return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) -}}
 {% endmacro %}

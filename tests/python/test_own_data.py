@@ -6,6 +6,7 @@ real public datasets mapped onto the input contract by small adapters.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -74,6 +75,10 @@ def test_unusable_default_features_warn_and_the_build_still_succeeds(tmp_path, m
     raw_dir, _ = mall_dir
     result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(raw_dir)})
     assert "WARN" in result.stdout and "segmentation_features_all_usable" in result.stdout
+    # the build ends by saying what it accepted and what the fit warned about
+    assert "  customers: 400 raw, 400 accepted\n" in result.stdout
+    assert re.search(r"Fit: run 1, \d segments of 400 customers; warnings: feature recency_days "
+                     r"left out: all_null", result.stdout)
     status = dict(query(tmp_path, "select feature, fit_status from dim_features "
                                   "where fit_status is not null"))
     assert status["tenure_days"] == "used"
