@@ -13,8 +13,8 @@
     Compile with `dbt compile --select campaign_targets` and run the SQL in
     target/compiled/custseg/analyses/.
 -#}
-{%- set segment_id = var('target_segment_id', none) -%}
-{%- set target_date = var('target_date', none) -%}
+{%- set segment_id = var('target_segment_id') -%}
+{%- set target_date = var('target_date') -%}
 
 with
 
@@ -36,7 +36,7 @@ as_of as (
 
 best_segment as (
     select segment_id from offer_response
-    where offer_type = '{{ var("target_offer_type", "discount") }}' and is_best_responder
+    where offer_type = '{{ var("target_offer_type") }}' and is_best_responder
 ),
 
 chosen_segment as (
@@ -82,7 +82,7 @@ targets as (
     where
         last_contacts.last_contacted_at is null
         or {{ days_between('last_contacts.last_contacted_at', 'list_date.target_date') }}
-        > {{ var('target_quiet_days', 90) | int }}
+        > {{ var('target_quiet_days') | int }}
 )
 
 select * from targets

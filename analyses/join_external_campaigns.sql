@@ -10,7 +10,7 @@
     marts are built with var pseudonymize_customer_ids, key your ids the same way (macro
     customer_key: sha256 of the salt and the id) before joining, as below.
 -#}
-{%- set external_table = var('external_campaign_table', none) -%}
+{%- set external_table = var('external_campaign_table') -%}
 
 with
 

@@ -13,6 +13,13 @@ from custseg.run import (
     input_rows,
     next_run_number,
     resolve_features,
+    with_warnings,
+)
+from custseg.settings import (
+    command_line_vars,
+    declared_vars,
+    project_dir,
+    unknown_var_warnings,
 )
 
 
@@ -33,4 +40,6 @@ def model(dbt, session):
         input_rows=input_rows(dbt.ref("data_quality_summary").df()))
     features = load_features(dbt.ref("int_customer_features_prepared"),
                              tuple(settings["features"]))
-    return as_table([fit_run(features, settings, transforms, history, context)])
+    run = fit_run(features, settings, transforms, history, context)
+    misspelt = unknown_var_warnings(command_line_vars(), declared_vars(project_dir()))
+    return as_table([with_warnings(run, misspelt)])

@@ -19,6 +19,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 FIT_NODE = "model.custseg.segment_model"
@@ -34,7 +35,16 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     build = commands.add_parser("build", help="build everything on the profile's target")
     build.add_argument("--full-refresh", action="store_true",
                        help="rebuild incremental models and start the run history afresh")
+    settings = commands.add_parser(
+        "settings", help="print every var with the value a build would use (and misspelt "
+                         "ones), then the columns usable as segmentation features")
+    settings.add_argument("--vars", default="{}", help="vars as for dbt (YAML or JSON)")
+    settings.add_argument("--db", type=Path, default=None,
+                          help="DuckDB file of the last build (default: DUCKDB_PATH or "
+                               "custseg.duckdb)")
     args, dbt_args = parser.parse_known_args(argv)
+    if args.command == "settings":
+        return args, dbt_args
     selection = SELECTION_FLAGS.intersection(dbt_args)
     if selection:
         parser.error(f"segment build builds the whole project; for {sorted(selection)} use dbt")
@@ -86,8 +96,27 @@ def _settings(node: Any) -> dict[str, Any]:
     return json.loads(node.config.get("segmentation"))
 
 
+def print_settings(args: argparse.Namespace) -> int:
+    """`segment settings`: the vars (custseg.settings) and the usable feature columns."""
+    import os
+
+    import yaml
+
+    from custseg.settings import declared_vars, feature_lines, project_dir, settings_lines
+
+    given = yaml.safe_load(args.vars) or {}
+    print("Settings (dbt vars; dbt_project.yml declares them, --vars overrides):")
+    print("\n".join("  " + line for line in settings_lines(declared_vars(project_dir()), given)))
+    database = args.db or Path(os.environ.get("DUCKDB_PATH", "custseg.duckdb"))
+    print("Columns usable as segmentation_features:")
+    print("\n".join("  " + line for line in feature_lines(database)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, dbt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "settings":
+        return print_settings(args)
     from dbt.cli.main import dbtRunner
 
     parsed = invoke(dbtRunner(), ["parse", *dbt_args])

@@ -197,6 +197,13 @@ def fit_run(
                       feature_fingerprint(frame, result.features), context)
 
 
+def with_warnings(run: Run, extra: Sequence[str]) -> Run:
+    """The run with more warnings (e.g. misspelt vars) after its own, "; "-separated."""
+    if not extra:
+        return run
+    return {**run, "warnings": "; ".join([*filter(None, [run["warnings"]]), *extra])}
+
+
 def _empty_run(context: RunContext) -> Run:
     """Every column null (lists empty), stamped with the run's number, id, time and inputs."""
     run: Run = {field.name: None for field in RUN_SCHEMA}

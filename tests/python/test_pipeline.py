@@ -173,11 +173,14 @@ def test_configuration_vars_change_the_fit(build_project):
     built = build_project("configured", {
         "k_selection": "elbow", "scaler": "robust", "as_of_date": "2026-06-30",
         "segmentation_features": ["recency_days", "frequency", "monetary", "loyalty_points"],
+        "k_selecton": "silhouette",  # misspelt: ignored, and said so
     })
     k = frame(built, "select * from segment_k_selection order by k")
     assert k.loc[k["is_chosen"], "k"].item() == elbow_k(k)
     (run,) = frame(built, "select * from segment_runs").to_dict("records")
     assert run["scaler"] == "robust" and run["k_selection"] == "elbow"
+    assert ("var k_selecton is not a setting of this project and was ignored: did you mean "
+            "k_selection?") in run["warnings"]
     assert run["features"] == "recency_days,frequency,monetary,loyalty_points"
     # recency and purchases are counted as of the configured date
     assert query(built, "select max(last_purchase_at) <= timestamp '2026-06-30 23:59:59', "

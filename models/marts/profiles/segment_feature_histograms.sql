@@ -11,7 +11,7 @@
 {%- set log_features = log_transform_features() -%}
 {%- set is_log_feature = "feature in ('" ~ log_features | join("', '") ~ "')" if log_features
     else 'false' -%}
-{%- set bins = var('histogram_bins', 10) | int -%}
+{%- set bins = var('histogram_bins') | int -%}
 
 with
 

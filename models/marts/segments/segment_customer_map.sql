@@ -32,7 +32,7 @@ sampled as (
         {{ dbt.hash('customer_id') }} as sort_key
     from features
     order by sort_key, customer_id
-    limit {{ var('customer_map_sample_size', 5000) | int }}
+    limit {{ var('customer_map_sample_size') | int }}
 ),
 
 numbered as (
