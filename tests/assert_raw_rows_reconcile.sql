@@ -133,32 +133,43 @@ reasons_compared as (
 
 {%- for source in sources %}
 
+    {#- The columns a rejected row's raw_record holds, in its order (customers: extras too). -#}
+    {%- set record_columns = contract[source] + (raw_extra_columns() if source == 'customers' else []) %}
+
     {{ source }}_rejected_rows as (
+        -- Copies of a row share their raw_record text: grouped as text, no JSON parsed.
         select
-            {%- for column in contract[source] %}
-                {{ json_field('raw_record', column) }} as {{ column }},
-            {%- endfor %}
+            raw_record,
+            {{ json_field('raw_record', match_keys[source]) }} as match_key,
             count(*) as rejected_copies
         from rejects
         where source = '{{ source }}' and reject_reason not like 'csv%'
-        group by all
+        group by 1, 2
     ),
 
     {{ source }}_rejected_keys as (
-        select distinct {{ match_keys[source] }} as match_key
+        select distinct match_key
         from {{ source }}_rejected_rows
+    ),
+
+    {{ source }}_raw_texts as (
+        -- Only raw rows sharing a rejected row's key, their values as text (as staging keeps them).
+        select
+            {%- for column in record_columns %}
+                cast(raw_input.{{ column }} as {{ dbt.type_string() }}) as {{ column }},
+            {%- endfor %}
+            raw_input.{{ match_keys[source] }} as match_key  -- the join's key, as read
+        from {{ raw_source(source) }} as raw_input
+        inner join {{ source }}_rejected_keys as rejected_keys
+            on raw_input.{{ match_keys[source] }} is not distinct from rejected_keys.match_key
     ),
 
     {{ source }}_raw_rows as (
         select
-            {%- for column in contract[source] %}
-                raw_input.{{ column }},
-            {%- endfor %}
+            {{ columns_to_json(record_columns) }} as raw_record,
             count(*) as raw_copies
-        from {{ raw_source(source) }} as raw_input
-        inner join {{ source }}_rejected_keys as rejected_keys
-            on raw_input.{{ match_keys[source] }} is not distinct from rejected_keys.match_key
-        group by all
+        from {{ source }}_raw_texts
+        group by 1
     ),
 
     {{ source }}_unmatched as (
@@ -171,10 +182,7 @@ reasons_compared as (
             null as summary_rows
         from {{ source }}_rejected_rows as rejected_rows
         left join {{ source }}_raw_rows as raw_rows
-            on
-                {%- for column in contract[source] %}
-                    {{ "and " if not loop.first }}rejected_rows.{{ column }} is not distinct from raw_rows.{{ column }}
-                {%- endfor %}
+            on rejected_rows.raw_record = raw_rows.raw_record
         where rejected_rows.rejected_copies > coalesce(raw_rows.raw_copies, 0)
     ),
 
