@@ -39,10 +39,7 @@ typed as (
         nullif(trim(campaign_id), '') as campaign_id,
         nullif(trim(customer_id), '') as customer_id,
         try_cast(trim(contacted_at) as timestamp) as contacted_at,
-        case
-            when lower(trim(responded)) in ('true', 't', 'yes', 'y', '1') then true
-            when lower(trim(responded)) in ('false', 'f', 'no', 'n', '0') then false
-        end as responded,
+        {{ to_boolean('responded') }} as responded,
         {{ to_number('response_revenue') }} as response_revenue
     from source
 ),
