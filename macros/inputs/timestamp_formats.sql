@@ -201,15 +201,22 @@
     {%- set directives = {'Y': 'yyyy', 'y': 'yy', 'm': 'M', 'd': 'd', 'H': 'H', 'I': 'h',
                           'M': 'mm', 'S': 'ss', 'f': 'SSSSSS', 'p': 'a', 'z': 'XXX', 'Z': 'z',
                           'b': 'MMM', 'B': 'MMMM', 'j': 'D', '%': '%'} -%}
+    {#- Spark parses 'M' and 'd' as one or two digits, but two fields with nothing between
+        them (yyyyMMdd) need fixed widths. -#}
+    {%- set fixed = {'m': 'MM', 'd': 'dd', 'H': 'HH', 'I': 'hh'} -%}
+    {%- set pieces = modules.re.split('(%.)', strptime_format) | reject('equalto', '') | list -%}
     {%- set parts = [] -%}
-    {%- for piece in modules.re.split('(%.)', strptime_format) if piece -%}
+    {%- for piece in pieces -%}
         {%- if piece.startswith('%') and piece | length == 2 -%}
             {%- if piece[1] not in directives -%}
                 {{ exceptions.raise_compiler_error(
                     "var timestamp_formats: '" ~ strptime_format ~ "': " ~ piece
                     ~ " has no Spark equivalent here.") }}
             {%- endif -%}
-            {%- do parts.append(directives[piece[1]]) -%}
+            {%- set adjacent = (not loop.first and loop.previtem.startswith('%'))
+                or (not loop.last and loop.nextitem.startswith('%')) -%}
+            {%- do parts.append(fixed[piece[1]] if adjacent and piece[1] in fixed
+                else directives[piece[1]]) -%}
         {%- else -%}
             {%- do parts.append(modules.re.sub("([A-Za-z]+)", "'\\1'", piece | replace("'", "''"))) -%}
         {%- endif -%}
