@@ -239,3 +239,13 @@ def test_mixed_line_endings_stop_the_build_naming_the_cause(tmp_path):
     assert result.returncode != 0
     assert "mixes line endings: 2 lines end in CRLF" in result.stdout
     assert "state machine" not in result.stdout
+
+
+def test_a_header_two_delimiters_fit_stops_the_build_naming_the_var(tmp_path):
+    raw_dir = tmp_path / "input"
+    raw_dir.mkdir()
+    (raw_dir / "customers.csv").write_bytes(b"customer_id;city,region\nC001;Lyon,ARA\n")
+    result = run_dbt(["build", "--select", "base_customers"], tmp_path,
+                     {"raw_data_dir": str(raw_dir)}, check=False)
+    assert result.returncode != 0
+    assert "its header holds as many of , and ; (1 each): set var csv_delimiter" in result.stdout
