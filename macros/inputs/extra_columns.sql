@@ -16,7 +16,8 @@
 
 {% macro raw_extra_numeric_columns() %}
     {#-
-        Extra customer attributes beyond the contract whose every non-null value is a number:
+        Extra customer attributes beyond the contract whose every non-null value is a number
+        (as to_number reads them: '$1,200' is one):
         they become features. Read from the raw input, for staging; later layers call
         extra_numeric_columns(), which reads them off stg_customers. A column named like
         personal data (pii_column_pattern: a phone number is all digits) is never one.
@@ -33,7 +34,8 @@
                 select
                 {%- for column in candidates %}
                     count({{ column }}) > 0
-                    and count({{ column }}) = count(try_cast(cast({{ column }} as {{ dbt.type_string() }}) as double))
+                    and count({{ column }}) = count(try_cast({{ number_text(
+                        'trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ '))') }} as double))
                     as {{ column }}{{ "," if not loop.last }}
                 {%- endfor %}
                 from {{ source_sql }} as raw_customers

@@ -8,19 +8,21 @@
         read_parquet({{ custseg.sql_string(path) }})
     {%- else -%}
         {#-
-            No sniffing: a file with many bad lines can defeat it. The dialect is fixed (RFC 4180
-            with a header row, csv_header reads the names), every column is text, and records that
-            break it go to the rejects tables (store_rejects, capture_csv_rejects.sql) instead of
-            failing the read or vanishing.
+            No sniffing of the records: a file with many bad lines can defeat it. The file is
+            RFC 4180 with a header row (csv_header reads the names) in the delimiter and
+            encoding csv_dialect finds (a file in another encoding is read from a UTF-8 copy),
+            every column is text, and records that break it go to the rejects tables
+            (store_rejects, capture_csv_rejects.sql) instead of failing the read or vanishing.
         -#}
+        {%- set dialect = custseg.csv_dialect(path) -%}
         {%- set columns = [] -%}
-        {%- for column in csv_header(path) -%}
+        {%- for column in csv_header(dialect.path, dialect.delimiter, path) -%}
             {%- do columns.append(custseg.sql_string(column) ~ ": 'varchar'") -%}
         {%- endfor -%}
         read_csv(
-            {{ custseg.sql_string(path) }},
+            {{ custseg.sql_string(dialect.path) }},
             header = true, auto_detect = false, columns = { {{- columns | join(', ') -}} },
-            delim = ',', quote = '"', escape = '"', strict_mode = true,
+            delim = {{ custseg.sql_string(dialect.delimiter) }}, quote = '"', escape = '"', strict_mode = true,
             store_rejects = true,
             rejects_table = '{{ csv_rejects_table(name) }}',
             rejects_scan = '{{ csv_rejects_table(name) }}_scans'

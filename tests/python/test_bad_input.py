@@ -88,7 +88,9 @@ def customers_file() -> InputFile:
     file = InputFile(CONTRACT["customers"])
     for i in range(1, GOOD_CUSTOMERS + 1):
         file.add(None, {"customer_id": f"C{i:03d}", "signup_date": f"2022-{i % 12 + 1:02d}-15",
-                        "age": str(20 + i), "gender": "f" if i % 2 else "m", "city": "Lyon",
+                        "age": str(20 + i), "gender": "f" if i % 2 else "m",
+                        # one UTF-8 accent: the file is UTF-8 with one bad record, not Latin-1
+                        "city": "Zürich" if i == 2 else "Lyon",
                         "membership_tier": "gold", "annual_income": str(30_000 + 1_000 * i),
                         "email": f"c{i}@example.com", "loyalty_points": str(10 * i),
                         "phone": f"06{i:08d}", "first_name": f"Name{i}",
@@ -143,7 +145,9 @@ def transactions_file() -> InputFile:
                             "transaction_ts": f"2025-{(i + j) % 12 + 1:02d}-10 12:00:00",
                             "product_category": ["books", "toys", "garden"][(i + j) % 3],
                             "quantity": str(1 + j), "unit_price": f"{5 + i}.50",
-                            "discount_amount": "0" if i % 3 else "1.5", "channel": "web",
+                            "discount_amount": "0" if i % 3 else "1.5",
+                            # one UTF-8 accent, as in customers: the bad record stays a reject
+                            "channel": "téléphone" if number == 3 else "web",
                             "status": "returned" if (i + j) % 9 == 0 else "completed"})
     base = {"customer_id": "C001", "transaction_ts": "2025-05-05 10:00:00",
             "product_category": "books", "quantity": "1", "unit_price": "10", "channel": "web",

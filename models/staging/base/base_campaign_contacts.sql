@@ -12,6 +12,7 @@
 {%- set contract = raw_contract()['campaign_contacts'] -%}
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
+{%- set formats = custseg.input_timestamp_formats('campaign_contacts') -%}
 
 with
 
@@ -38,11 +39,8 @@ typed as (
         {{- raw_values(contract) }}
         nullif(trim(campaign_id), '') as campaign_id,
         nullif(trim(customer_id), '') as customer_id,
-        try_cast(trim(contacted_at) as timestamp) as contacted_at,
-        case
-            when lower(trim(responded)) in ('true', 't', 'yes', 'y', '1') then true
-            when lower(trim(responded)) in ('false', 'f', 'no', 'n', '0') then false
-        end as responded,
+        {{ parse_timestamp('contacted_at', formats['contacted_at']) }} as contacted_at,
+        {{ to_boolean('responded') }} as responded,
         {{ to_number('response_revenue') }} as response_revenue
     from source
 ),

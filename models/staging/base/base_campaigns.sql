@@ -11,6 +11,7 @@
 ) }}
 {%- set contract = raw_contract()['campaigns'] -%}
 {%- set min_valid_date = custseg.min_valid_ts()[:10] -%}
+{%- set formats = custseg.input_timestamp_formats('campaigns') -%}
 
 with
 
@@ -29,8 +30,8 @@ typed as (
         nullif(trim(campaign_name), '') as campaign_name,
         nullif(replace(lower(trim(channel)), ' ', '_'), '') as channel,
         nullif(replace(lower(trim(offer_type)), ' ', '_'), '') as offer_type,
-        try_cast(trim(start_date) as date) as start_date,
-        try_cast(trim(end_date) as date) as end_date
+        {{ parse_date('start_date', formats['start_date']) }} as start_date,
+        {{ parse_date('end_date', formats['end_date']) }} as end_date
     from source
 ),
 

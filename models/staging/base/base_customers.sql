@@ -24,6 +24,7 @@
 {%- endfor -%}
 {%- set extra_attribute_checks = extra_attribute_checks | join('') -%}
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
+{%- set formats = custseg.input_timestamp_formats('customers') -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
 {%- set non_null_terms = [] -%}
 {%- for column in contract -%}
@@ -44,7 +45,7 @@ typed as (
     select
         {{- raw_values(contract) }}
         nullif(trim(customer_id), '') as customer_id,
-        try_cast(trim(signup_date) as date) as _signup_date_value,
+        {{ parse_date('signup_date', formats['signup_date']) }} as _signup_date_value,
         {{ to_number('age') }} as _age_number,
         nullif(lower(trim(gender)), '') as gender,
         nullif(lower(trim(city)), '') as city,

@@ -13,6 +13,7 @@
 {%- set contract = raw_contract()['transactions'] -%}
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
+{%- set formats = custseg.input_timestamp_formats('transactions') -%}
 
 with
 
@@ -34,7 +35,7 @@ typed as (
         {{- raw_values(contract) }}
         nullif(trim(transaction_id), '') as transaction_id,
         nullif(trim(customer_id), '') as customer_id,
-        try_cast(trim(transaction_ts) as timestamp) as transaction_ts,
+        {{ parse_timestamp('transaction_ts', formats['transaction_ts']) }} as transaction_ts,
         replace(lower(trim(product_category)), ' ', '_') as _category_text,
         {{ to_number('quantity') }} as quantity,
         {{ to_number('unit_price') }} as unit_price,
