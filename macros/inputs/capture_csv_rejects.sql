@@ -141,9 +141,12 @@
 
 {% macro raw_input(name) %}
     {#-
-        What base_<name> reads: the rows of raw_source(name) DuckDB could parse, as captured by
-        the model's pre_hook capture_raw_input(name) for a CSV input.
+        What base_<name> reads: the rows of raw_source(name) (source('raw', name), wherever
+        it is read from) DuckDB could parse, as captured by the model's pre_hook
+        capture_raw_input(name) for a CSV input. Logs the input's columns that map to no
+        contract column (report_unmapped_columns), once per build of base_<name>.
     -#}
+    {%- do report_unmapped_columns(name) -%}
     {%- if raw_csv_path(name) is not none -%}
         custseg_raw_{{ name }}
     {%- else -%}
