@@ -173,8 +173,8 @@ def explain_segments(
 
     `matrix` holds the prepared (unscaled) features of the fit sample, `scaled` the same rows
     scaled, `labels` their segment ids; `features` names the columns and `feature_of_column`
-    the feature each encodes (default: the column itself). With too few customers of a segment to stratify, the
-    split is not stratified.
+    the feature each encodes (default: the column itself). With too few customers of a
+    segment to stratify, the split is not stratified.
     """
     counts = np.unique(labels, return_counts=True)[1]
     stratify = labels if counts.min() >= 2 and len(labels) * TEST_SHARE >= len(counts) else None

@@ -203,8 +203,8 @@ def fit_run(
         result = fit_segments(frame, config)
     except SegmentationError as error:
         return failed_run(str(error), context)
-    ids = match_segment_ids(result.columns or result.features, result.centroids, result.center, result.scale,
-                            previous_fit(history),
+    ids = match_segment_ids(result.columns or result.features, result.centroids,
+                            result.center, result.scale, previous_fit(history),
                             config.match_max_distance)
     labels = ids.ids[result.labels - 1]
     explanation = explain_segments(
