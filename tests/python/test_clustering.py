@@ -221,7 +221,9 @@ def test_fit_clusters_on_weighted_indicators_in_the_order_asked():
 def test_a_numeric_only_fit_is_unchanged_by_the_categorical_support():
     result = fit_segments(blobs(), config())
     assert result.columns == result.features == ["x", "y"] and result.levels == []
-    center, scale = fit_scaler(blobs()[["x", "y"]].to_numpy(float), "standard")
+    # the same array the fit always scaled: all rows of the frame's columns, C-ordered
+    rows = np.arange(len(blobs()))
+    center, scale = fit_scaler(blobs()[["x", "y"]].to_numpy(float)[rows], "standard")
     np.testing.assert_array_equal(result.center, center)
     np.testing.assert_array_equal(result.scale, scale)
 
