@@ -34,10 +34,10 @@ customer_values as (
     {%- else %}
         -- A numeric-only fit: no categorical values (fit_levels is empty too).
         select
-            cast(null as {{ dbt.type_string() }}) as customer_id,
-            feature,
-            level as feature_value
-        from fit_levels
+            customer_id,
+            cast(null as {{ dbt.type_string() }}) as feature,
+            cast(null as {{ dbt.type_string() }}) as feature_value
+        from prepared
         where false
     {%- endfor %}
 ),
@@ -47,7 +47,7 @@ customer_levels as (
         customer_values.customer_id,
         segments.segment_id,
         customer_values.feature,
-        coalesce(named.level, 'other') as level
+        coalesce(named.level, 'other') as level -- noqa: RF04
     from customer_values
     inner join segments on customer_values.customer_id = segments.customer_id
     left join fit_levels as named
@@ -106,7 +106,7 @@ shares as (
         grid.level,
         cast(grid.level_order as integer) as level_order,
         cast(coalesce(level_counts.customers, 0) as bigint) as customers,
-        cast(coalesce(level_counts.customers, 0) as double) / grid.segment_customers as share,
+        cast(coalesce(level_counts.customers, 0) as double) / grid.segment_customers as share, -- noqa: RF04
         cast(coalesce(feature_totals.customers, 0) as double) / all_customers.customers
             as overall_share
     from grid

@@ -78,7 +78,7 @@ level_shares as (
         fit_levels.fit_share,
         row_number() over (
             partition by fit_level_centroids.segment_id, fit_level_centroids.feature
-            order by fit_level_centroids.centroid_scaled desc, fit_levels.level_order
+            order by fit_level_centroids.centroid_scaled desc, fit_levels.level_order asc
         ) as level_rank
     from fit_level_centroids
     inner join fit_levels
