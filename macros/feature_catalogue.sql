@@ -113,6 +113,25 @@
 {% endmacro %}
 
 
+{% macro categorical_attributes() %}
+    {#-
+        The text and boolean customer attributes of int_customer_features that can be listed
+        in var segmentation_features as categorical features (README, "Categorical features").
+    -#}
+    {{ return(['gender', 'city', 'membership_tier', 'has_email']) }}
+{% endmacro %}
+
+
+{% macro categorical_segmentation_features() %}
+    {#- The categorical features K-means is asked to cluster on, in the order asked. -#}
+    {%- set names = [] -%}
+    {%- for name in segmentation_features() if name in categorical_attributes() -%}
+        {%- do names.append(name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
 {% macro feature_catalogue_rows() %}
     {#-
         The catalogue as a subquery, one row per feature: feature, feature_order (1, 2, ...),

@@ -6,8 +6,14 @@
 -#}
 
 {% macro prepare_features(features_relation, id_column='customer_id') %}
-    {#- A subquery: id_column plus every numeric feature of features_relation, prepared. -#}
+    {#-
+        A subquery: id_column plus every numeric feature of features_relation, prepared, and
+        every categorical feature K-means is asked to cluster on as text, a missing value as
+        the level 'missing' (booleans read 'true' / 'false'; custseg.clustering learns the
+        levels from these values).
+    -#}
     {%- set features = numeric_feature_columns() -%}
+    {%- set categorical = categorical_segmentation_features() -%}
     {%- set log_features = log_transform_features() -%}
     (
         with bounds as (
@@ -35,7 +41,11 @@
                 ln(1 + greatest({{ clipped }}, 0))
             {%- else -%}
                 {{ clipped }}
-            {%- endif %} as {{ feature }}{{ "," if not loop.last }}
+            {%- endif %} as {{ feature }}{{ "," if not (loop.last and not categorical) }}
+            {%- endfor %}
+            {%- for feature in categorical %}
+            coalesce(cast(features_to_prepare.{{ feature }} as {{ dbt.type_string() }}), 'missing')
+                as {{ feature }}{{ "," if not loop.last }}
             {%- endfor %}
         from {{ features_relation }} as features_to_prepare
         cross join bounds

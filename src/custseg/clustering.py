@@ -1,6 +1,9 @@
 """Fit K-means segments on prepared customer features.
 
-Everything here is pure: arrays and frames in, results out. `custseg.run` puts a fit together
+Everything here is pure: arrays and frames in, results out. A feature column of text (or
+boolean) is categorical: the fit learns its levels (`learn_levels`) and clusters on one
+weighted indicator column per level (`encode_levels`), each block worth one standardised
+numeric feature (README, "Categorical features"). `custseg.run` puts a fit together
 with stable ids (`custseg.lifecycle`) and rules (`custseg.explain`) into one run of the
 segment_model history table; the SQL macro `assign_segment` then scores customers from it.
 """
@@ -21,6 +24,10 @@ log = logging.getLogger(__name__)
 
 SCALERS = ("standard", "robust")
 MIN_CUSTOMERS = 3
+OTHER_LEVEL = "other"
+"""The level that rare values of a categorical feature (share below min_level_share) share."""
+MISSING_LEVEL = "missing"
+"""A missing categorical value (SQL null) is this level; prepare_features writes it."""
 
 
 class SegmentationError(ValueError):
@@ -44,6 +51,7 @@ class SegmentationConfig:
     silhouette_sample_size: int = 5_000
     match_max_distance: float = 1.0
     rules_max_depth: int = 4
+    min_level_share: float = 0.01
 
     def __post_init__(self) -> None:
         if not self.features:
@@ -61,6 +69,9 @@ class SegmentationConfig:
                 f"n_segments must be at least 2 (one segment would hold every customer), got "
                 f"{self.n_segments}: set var n_segments to 2 or more, or leave it null to "
                 "choose K")
+        if not 0 <= self.min_level_share < 1:
+            raise SegmentationError(
+                f"min_level_share must be at least 0 and below 1, got {self.min_level_share}")
         if self.rules_max_depth < 1:
             raise SegmentationError(
                 f"rules_max_depth must be at least 1, got {self.rules_max_depth}")
@@ -81,6 +92,8 @@ class SegmentationConfig:
         if "match_max_distance" in values:
             values["match_max_distance"] = _number("segment_match_max_distance",
                                                    values["match_max_distance"])
+        if "min_level_share" in values:
+            values["min_level_share"] = _number("min_level_share", values["min_level_share"])
         return cls(**values)
 
 
@@ -103,14 +116,98 @@ def _whole_number(key: str, value: Any) -> int:
     return int(number)
 
 
+@dataclass(frozen=True)
+class Level:
+    """One level of a categorical feature as the fit learned it: its indicator column is
+    centered on `share` (the level's share of the fit sample) and divided by `scale` (the
+    feature's block scale, the same for each of its levels)."""
+
+    feature: str
+    level: str
+    share: float
+    scale: float
+
+    @property
+    def column(self) -> str:
+        """The indicator column's name in the fit matrix: `feature=level`."""
+        return f"{self.feature}={self.level}"
+
+
+def is_categorical(values: pd.Series) -> bool:
+    """Text or boolean values (a categorical feature) rather than numbers (an all-null
+    column of no type is not categorical: it is left out as all_null)."""
+    if pd.api.types.is_bool_dtype(values):
+        return True
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    return any(isinstance(value, str | bool | np.bool_) for value in values)
+
+
+def level_text(values: pd.Series) -> pd.Series:
+    """Categorical values as text, a missing value as MISSING_LEVEL (as prepare_features)."""
+    text = values.map(lambda value: None if value is None or value is pd.NA or (
+        isinstance(value, float) and np.isnan(value)) else str(value).lower()
+        if isinstance(value, bool | np.bool_) else str(value))
+    return text.fillna(MISSING_LEVEL).astype(object)
+
+
+def learn_levels(values: pd.Series, min_share: float) -> list[tuple[str, float]]:
+    """The levels of a categorical feature with their shares of `values`, most common first
+    (ties by name); values rarer than `min_share` are grouped into OTHER_LEVEL (last), which
+    then holds their summed share. MISSING_LEVEL is always a level of its own, however rare;
+    a real value named like OTHER_LEVEL joins that group."""
+    text = level_text(values)
+    shares = text.value_counts(normalize=True, sort=False)
+    kept = {level: float(share) for level, share in shares.items()
+            if (share >= min_share or level == MISSING_LEVEL) and level != OTHER_LEVEL}
+    levels = sorted(kept.items(), key=lambda item: (-item[1], item[0]))
+    if len(kept) < len(shares):
+        levels.append((OTHER_LEVEL, float(np.mean(~text.isin(list(kept))))))
+    return levels
+
+
+def map_levels(values: pd.Series, levels: list[str]) -> np.ndarray:
+    """Each value's level: itself when it is a learned level, else OTHER_LEVEL."""
+    text = level_text(values)
+    return np.where(text.isin(levels), text.to_numpy(dtype=object), OTHER_LEVEL)
+
+
+def block_scale(shares: np.ndarray) -> float:
+    """The divisor that gives a categorical feature's centered indicator columns a total
+    variance of 1, the variance of one standardised numeric feature: sqrt(1 - sum(p^2)).
+    Without it a feature with many levels would outweigh a numeric one (k-prototypes and
+    FAMD weight categorical blocks the same way). 1 when the feature has one level."""
+    spread = 1.0 - float(np.sum(np.square(shares)))
+    return float(np.sqrt(spread)) if spread > 0 else 1.0
+
+
+def encode_levels(
+    feature: str, values: pd.Series, min_share: float
+) -> tuple[np.ndarray, list[Level]]:
+    """A categorical feature as indicator columns (one per learned level, 0/1, unscaled) and
+    the levels with the center (share) and scale that turn them into weighted columns."""
+    learned = learn_levels(values, min_share)
+    names = [name for name, _ in learned]
+    mapped = map_levels(values, names)
+    indicators = np.column_stack([(mapped == name).astype(float) for name in names])
+    shares = indicators.mean(axis=0)
+    scale = block_scale(shares)
+    return indicators, [Level(feature, name, float(share), scale)
+                        for name, share in zip(names, shares, strict=True)]
+
+
 @dataclass
 class SegmentationResult:
-    """What a fit learned: enough to score any customer in SQL and to explain the choice of K."""
+    """What a fit learned: enough to score any customer in SQL and to explain the choice of K.
+
+    The fit matrix has one column per numeric feature and one indicator column per level of a
+    categorical feature (`columns`), in the order the features were asked for.
+    """
 
     config: SegmentationConfig
-    features: list[str]
+    features: list[str]  # the used features (numeric and categorical), in config order
     excluded: dict[str, str]
-    center: np.ndarray
+    center: np.ndarray  # per column of the matrix (a level's share for an indicator)
     scale: np.ndarray
     centroids: np.ndarray  # scaled units, in descending segment size
     k_metrics: pd.DataFrame
@@ -120,6 +217,19 @@ class SegmentationResult:
     n_rows: int
     n_fit_rows: int
     warnings: list[str]
+    columns: list[str] | None = None  # the matrix's columns; None = `features` (numeric only)
+    levels: list[Level] | None = None  # the categorical levels, in column order
+
+    def __post_init__(self) -> None:
+        if self.columns is None:
+            self.columns = list(self.features)
+        if self.levels is None:
+            self.levels = []
+
+    def feature_of_column(self) -> list[str]:
+        """The feature each matrix column encodes (a categorical one spans several)."""
+        level_feature = {level.column: level.feature for level in self.levels or []}
+        return [level_feature.get(column, column) for column in self.columns or []]
 
 
 def usable_features(
@@ -128,13 +238,21 @@ def usable_features(
     """Split the wanted features into usable ones and excluded ones with a reason.
 
     A feature is unusable when the table lacks it, it has no values, or it is constant:
-    K-means can not use it and scaling it would divide by zero.
+    K-means can not use it and scaling it would divide by zero. A categorical feature is
+    constant when all customers have the same level (missing counting as one).
     """
     used: list[str] = []
     excluded: dict[str, str] = {}
     for name in wanted:
         if name not in frame.columns:
             excluded[name] = "not_in_feature_table"
+            continue
+        if is_categorical(frame[name]):
+            text = level_text(frame[name])
+            if text.nunique() < 2:
+                excluded[name] = "constant"
+            else:
+                used.append(name)
             continue
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
         finite = values[np.isfinite(values)]
@@ -288,6 +406,41 @@ def check_k(config: SegmentationConfig, n_rows: int, n_distinct: int) -> list[st
     return []
 
 
+def fit_matrix(
+    frame: pd.DataFrame, rows: np.ndarray, features: list[str], config: SegmentationConfig
+) -> tuple[np.ndarray, list[str], list[Level], np.ndarray, np.ndarray]:
+    """The fit sample (`rows` of `frame`) as a matrix: numeric features as they are, each
+    categorical feature as its indicator columns; with the matrix's column names, the
+    categorical levels and the center and scale of every column (the scaler's for numeric
+    ones, share and block scale for indicators). Numeric only, this is `fit_scaler` on the
+    numeric columns, on an array of the same memory layout (K-means' sums, and so its last
+    bits, depend on it)."""
+    categorical = [name for name in features if is_categorical(frame[name])]
+    if not categorical:
+        matrix = frame[features].to_numpy(dtype=float)[rows]
+        center, scale = fit_scaler(matrix, config.scaler)
+        return matrix, list(features), [], center, scale
+    sample = frame.iloc[rows]
+    blocks, columns, levels, centers, scales = [], [], [], [], []
+    for name in features:
+        if name in categorical:
+            indicators, learned = encode_levels(name, sample[name], config.min_level_share)
+            blocks.append(indicators)
+            columns += [level.column for level in learned]
+            levels += learned
+            centers.append(np.array([level.share for level in learned]))
+            scales.append(np.array([level.scale for level in learned]))
+        else:
+            values = sample[[name]].to_numpy(dtype=float)
+            center, scale = fit_scaler(values, config.scaler)
+            blocks.append(values)
+            columns.append(name)
+            centers.append(center)
+            scales.append(scale)
+    return (np.ascontiguousarray(np.hstack(blocks)), columns, levels,
+            np.concatenate(centers), np.concatenate(scales))
+
+
 def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> SegmentationResult:
     """Scale the usable features, pick K and fit K-means on `frame` (one row per customer).
 
@@ -309,8 +462,7 @@ def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> Segmentatio
             "the same on them: set var segmentation_features to columns of "
             "int_customer_features_prepared that vary")
     rows = sample_indices(len(frame), config.fit_sample_size, config.random_state)
-    matrix = frame[features].to_numpy(dtype=float)[rows]
-    center, scale = fit_scaler(matrix, config.scaler)
+    matrix, columns, levels, center, scale = fit_matrix(frame, rows, features, config)
     scaled = apply_scaler(matrix, center, scale)
     n_distinct = len(np.unique(scaled, axis=0))
     warnings = [f"feature {name} left out: {reason}" for name, reason in excluded.items()]
@@ -322,4 +474,5 @@ def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> Segmentatio
     return SegmentationResult(
         config=config, features=features, excluded=excluded, center=center, scale=scale,
         centroids=centroids, k_metrics=metrics, chosen_k=chosen, matrix=matrix, labels=labels,
-        n_rows=len(frame), n_fit_rows=len(matrix), warnings=warnings)
+        n_rows=len(frame), n_fit_rows=len(matrix), warnings=warnings, columns=columns,
+        levels=levels)

@@ -6,7 +6,9 @@ threshold is turned back into the feature's own units (expm1 for log1p features)
 read like `recency_days <= 40.5 and frequency > 12`. Its accuracy and macro F1 are measured on a
 held-out quarter of the sample. Feature importance for the segmentation itself is the share of
 each scaled feature's variance that the segments explain (between-segment sum of squares over
-total), next to the tree's impurity importance.
+total), next to the tree's impurity importance. A categorical feature is one indicator column
+per level in the matrix (transform `indicator`): its rules read `tier = Gold` / `tier != Gold`
+and its importance is that of its columns together (sums of squares and impurity summed).
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ def rule_text(
         name = features[index]
         lower, upper = bounds[index]
         transform = transforms.get(name, "none")
+        if transform == "indicator":  # a level's 0/1 column, split at 0.5
+            feature, level = name.split("=", 1)
+            parts.append(f"{feature} {'=' if np.isfinite(lower) else '!='} {level}")
+            continue
         if np.isfinite(lower):
             parts.append(f"{name} > {format_number(to_feature_units(lower, transform))}")
         if np.isfinite(upper):
@@ -112,14 +118,45 @@ def segment_rules(
     return rules.reset_index(drop=True)
 
 
-def variance_explained(scaled: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per column: between-segment sum of squares / total sum of squares (0..1)."""
+def sums_of_squares(scaled: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: the total and the within-segment sum of squares."""
     total = ((scaled - scaled.mean(axis=0)) ** 2).sum(axis=0)
     within = np.zeros(scaled.shape[1])
     for segment in np.unique(labels):
         members = scaled[labels == segment]
         within += ((members - members.mean(axis=0)) ** 2).sum(axis=0)
+    return total, within
+
+
+def _explained(total: np.ndarray, within: np.ndarray) -> np.ndarray:
     return np.where(total > 0, 1 - within / np.where(total > 0, total, 1), 0.0)
+
+
+def variance_explained(scaled: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per column: between-segment sum of squares / total sum of squares (0..1)."""
+    return _explained(*sums_of_squares(scaled, labels))
+
+
+def grouped_importance(
+    scaled: np.ndarray, labels: np.ndarray, tree_importance: np.ndarray,
+    feature_of_column: list[str],
+) -> pd.DataFrame:
+    """feature, variance_explained, tree_importance: one row per feature, in column order;
+    a feature of several columns (a categorical one's levels) sums their sums of squares and
+    impurity importance. One column per feature gives `variance_explained` unchanged."""
+    total, within = sums_of_squares(scaled, labels)
+    names = list(dict.fromkeys(feature_of_column))
+    if len(names) == len(feature_of_column):
+        return pd.DataFrame({"feature": names, "variance_explained": _explained(total, within),
+                             "tree_importance": tree_importance})
+    owner = np.array(feature_of_column, dtype=object)
+    return pd.DataFrame({
+        "feature": names,
+        "variance_explained": [float(_explained(np.array([total[owner == name].sum()]),
+                                                np.array([within[owner == name].sum()]))[0])
+                               for name in names],
+        "tree_importance": [float(tree_importance[owner == name].sum()) for name in names],
+    })
 
 
 def explain_segments(
@@ -130,12 +167,14 @@ def explain_segments(
     transforms: Mapping[str, str],
     max_depth: int,
     random_state: int,
+    feature_of_column: list[str] | None = None,
 ) -> Explanation:
     """Fit the rule tree on 75% of the fit sample, score it on the rest, extract the rules.
 
     `matrix` holds the prepared (unscaled) features of the fit sample, `scaled` the same rows
-    scaled, `labels` their segment ids. With too few customers of a segment to stratify, the
-    split is not stratified.
+    scaled, `labels` their segment ids; `features` names the columns and `feature_of_column`
+    the feature each encodes (default: the column itself). With too few customers of a
+    segment to stratify, the split is not stratified.
     """
     counts = np.unique(labels, return_counts=True)[1]
     stratify = labels if counts.min() >= 2 and len(labels) * TEST_SHARE >= len(counts) else None
@@ -145,11 +184,8 @@ def explain_segments(
         max_depth=max_depth, min_samples_leaf=max(1, len(train_y) // 100),
         random_state=random_state).fit(train_x, train_y)
     predicted = tree.predict(test_x)
-    importance = pd.DataFrame({
-        "feature": features,
-        "variance_explained": variance_explained(scaled, labels),
-        "tree_importance": tree.feature_importances_,
-    })
+    importance = grouped_importance(scaled, labels, tree.feature_importances_,
+                                    feature_of_column or list(features))
     return Explanation(
         rules=segment_rules(tree, matrix, labels, features, transforms),
         accuracy=float(accuracy_score(test_y, predicted)),

@@ -23,7 +23,7 @@ class PreviousFit:
     """What the previous run left in the history: enough to match a new fit against it."""
 
     run_number: int
-    features: list[str]
+    features: list[str]  # the fit's columns: numeric features, `feature=level` indicators
     segment_ids: np.ndarray  # one per row of centroids
     centroids: np.ndarray  # prepared-feature units (scaled * scale + center)
     max_segment_id: int  # highest id any run ever used
@@ -56,16 +56,29 @@ def previous_fit(history: Sequence[Mapping[str, Any]]) -> PreviousFit | None:
     Failed runs are skipped: ids are matched against the last real fit.
     """
     latest = latest_fit(history)
-    if latest is None or not latest["centroids"]:
+    if latest is None or not (latest["centroids"] or latest.get("level_centroids")):
         return None
     used = sorted((f for f in latest["features"] if f["is_used"]),
                   key=lambda f: f["feature_order"])
-    features = [f["feature"] for f in used]
-    center = np.array([f["scaler_center"] for f in used], dtype=float)
-    scale = np.array([f["scaler_scale"] for f in used], dtype=float)
-    segment_ids = sorted({int(c["segment_id"]) for c in latest["centroids"]})
+    levels = sorted(latest.get("levels") or [], key=lambda level: level["level_order"])
+    # The fit's columns: a numeric feature, or a categorical one's levels (`feature=level`).
+    columns: list[tuple[str, float, float]] = []
+    for f in used:
+        own = [level for level in levels if level["feature"] == f["feature"]]
+        if own:
+            columns += [(f"{level['feature']}={level['level']}", level["scaler_center"],
+                         level["scaler_scale"]) for level in own]
+        else:
+            columns.append((f["feature"], f["scaler_center"], f["scaler_scale"]))
+    features = [name for name, _, _ in columns]
+    center = np.array([c for _, c, _ in columns], dtype=float)
+    scale = np.array([s for _, _, s in columns], dtype=float)
+    segment_ids = sorted({int(c["segment_id"]) for c in latest["centroids"]}
+                         | {int(c["segment_id"]) for c in latest.get("level_centroids") or []})
     value = {(int(c["segment_id"]), c["feature"]): c["centroid_scaled"]
              for c in latest["centroids"]}
+    value.update({(int(c["segment_id"]), f"{c['feature']}={c['level']}"): c["centroid_scaled"]
+                  for c in latest.get("level_centroids") or []})
     scaled = np.array([[value[(sid, name)] for name in features] for sid in segment_ids],
                       dtype=float)
     ever_used = [int(s["segment_id"]) for run in history for s in run["segments"]]

@@ -28,6 +28,7 @@ from custseg.clustering import (
     SegmentationResult,
     apply_scaler,
     fit_segments,
+    is_categorical,
 )
 from custseg.explain import Explanation, explain_segments
 from custseg.lifecycle import SegmentIds, match_segment_ids, previous_fit
@@ -54,6 +55,7 @@ RUN_SCHEMA = pa.schema([
     ("silhouette_sample_size", pa.int64()),
     ("match_max_distance", pa.float64()),
     ("rules_max_depth", pa.int32()),
+    ("min_level_share", pa.float64()),
     ("chosen_k", pa.int32()),
     ("customers", pa.int64()),
     ("fit_rows", pa.int64()),
@@ -73,6 +75,13 @@ RUN_SCHEMA = pa.schema([
         ("centroid_drift", pa.float64()))),
     ("centroids", _list_of(
         ("segment_id", pa.int32()), ("feature", pa.string()), ("centroid_scaled", pa.float64()))),
+    ("levels", _list_of(
+        ("feature", pa.string()), ("level", pa.string()), ("level_order", pa.int32()),
+        ("fit_share", pa.float64()), ("scaler_center", pa.float64()),
+        ("scaler_scale", pa.float64()))),
+    ("level_centroids", _list_of(
+        ("segment_id", pa.int32()), ("feature", pa.string()), ("level", pa.string()),
+        ("centroid_scaled", pa.float64()))),
     ("k_metrics", _list_of(
         ("k", pa.int32()), ("inertia", pa.float64()), ("silhouette", pa.float64()),
         ("davies_bouldin", pa.float64()), ("calinski_harabasz", pa.float64()),
@@ -136,11 +145,17 @@ def input_rows(quality: pd.DataFrame) -> dict[str, tuple[int, int]]:
 
 
 def feature_fingerprint(frame: pd.DataFrame, features: list[str]) -> str:
-    """SHA-256 of the customer ids and the used feature values, in the frame's row order."""
+    """SHA-256 of the customer ids and the used feature values, in the frame's row order
+    (numeric ones as floats, then each categorical one as text)."""
     digest = hashlib.sha256()
     digest.update("\x1f".join(frame["customer_id"].astype(str).to_numpy()).encode())
     digest.update(",".join(features).encode())
-    digest.update(np.ascontiguousarray(frame[features].to_numpy(dtype=float)).tobytes())
+    numeric = [name for name in features if not is_categorical(frame[name])]
+    digest.update(np.ascontiguousarray(frame[numeric].to_numpy(dtype=float)).tobytes())
+    for name in features:
+        if name not in numeric:  # a categorical feature's values, as text
+            digest.update(("\x1e" + name + "\x1f" + "\x1f".join(
+                frame[name].astype(str).to_numpy())).encode())
     return digest.hexdigest()
 
 
@@ -181,18 +196,22 @@ def fit_run(
     its `error` holds the reason, which int_segment_fit turns into a one-line dbt error.
     """
     try:
-        check_feature_names(settings.get("features") or [], list(transforms))
+        categorical = [name for name in frame.columns
+                       if name != "customer_id" and name not in transforms]
+        check_feature_names(settings.get("features") or [], [*transforms, *categorical])
         config = SegmentationConfig.from_mapping(settings)
         result = fit_segments(frame, config)
     except SegmentationError as error:
         return failed_run(str(error), context)
-    ids = match_segment_ids(result.features, result.centroids, result.center, result.scale,
-                            previous_fit(history),
+    ids = match_segment_ids(result.columns or result.features, result.centroids,
+                            result.center, result.scale, previous_fit(history),
                             config.match_max_distance)
     labels = ids.ids[result.labels - 1]
     explanation = explain_segments(
         result.matrix, apply_scaler(result.matrix, result.center, result.scale), labels,
-        result.features, transforms, config.rules_max_depth, config.random_state)
+        result.columns or result.features,
+        {**transforms, **{level.column: "indicator" for level in result.levels or []}},
+        config.rules_max_depth, config.random_state, result.feature_of_column())
     return fitted_run(result, ids, labels, explanation,
                       feature_fingerprint(frame, result.features), context)
 
@@ -245,34 +264,45 @@ def fitted_run(
         fit_sample_size=config.fit_sample_size,
         silhouette_sample_size=config.silhouette_sample_size,
         match_max_distance=config.match_max_distance, rules_max_depth=config.rules_max_depth,
+        min_level_share=config.min_level_share,
         chosen_k=result.chosen_k, customers=result.n_rows, fit_rows=result.n_fit_rows,
         feature_fingerprint=fingerprint, previous_run_number=ids.previous_run_number,
         warnings="; ".join(result.warnings) or None,
         rules_accuracy=float(explanation.accuracy), rules_macro_f1=float(explanation.macro_f1),
     )
-    used = {name: i for i, name in enumerate(result.features)}
+    columns = result.columns or result.features
+    numeric = {name: i for i, name in enumerate(columns) if name in result.features}
     importance = explanation.importance.set_index("feature")
     for order, name in enumerate(config.features, start=1):
-        i = used.get(name)
+        used = name in result.features
+        i = numeric.get(name)  # None for a categorical feature: its scaler is per level
         run["features"].append({
-            "feature": name, "feature_order": order, "is_used": i is not None,
-            "excluded_reason": None if i is not None else result.excluded[name],
+            "feature": name, "feature_order": order, "is_used": used,
+            "excluded_reason": None if used else result.excluded[name],
             "scaler_center": None if i is None else float(result.center[i]),
             "scaler_scale": None if i is None else float(result.scale[i]),
-            "variance_explained": None if i is None
-            else float(importance.at[name, "variance_explained"]),
-            "tree_importance": None if i is None
-            else float(importance.at[name, "tree_importance"]),
+            "variance_explained": float(importance.at[name, "variance_explained"])
+            if used else None,
+            "tree_importance": float(importance.at[name, "tree_importance"]) if used else None,
         })
+    for order, level in enumerate(result.levels or [], start=1):
+        run["levels"].append({
+            "feature": level.feature, "level": level.level, "level_order": order,
+            "fit_share": level.share, "scaler_center": level.share,
+            "scaler_scale": level.scale})
     for row, segment_id in enumerate(ids.ids):
         segment = int(segment_id)
         run["segments"].append({
             "segment_id": segment, "status": ids.status[row],
             "fit_customers": int(np.sum(labels == segment)),
             "centroid_drift": _float_or_none(ids.drift[row])})
-        for i, name in enumerate(result.features):
+        for name, i in numeric.items():
             run["centroids"].append({"segment_id": segment, "feature": name,
                                      "centroid_scaled": float(result.centroids[row, i])})
+        for level in result.levels or []:
+            run["level_centroids"].append({
+                "segment_id": segment, "feature": level.feature, "level": level.level,
+                "centroid_scaled": float(result.centroids[row, columns.index(level.column)])})
     for segment in ids.retired:
         run["segments"].append({"segment_id": int(segment), "status": "retired",
                                 "fit_customers": None, "centroid_drift": None})

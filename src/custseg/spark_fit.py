@@ -80,8 +80,10 @@ def load_spark_features(table: DataFrame, features: tuple[str, ...]) -> pd.DataF
     present = [name for name in features if name in table.columns]
     frame = table.select("customer_id", *present).toPandas()
     frame = frame.sort_values("customer_id", kind="stable", ignore_index=True)
+    types = dict(table.dtypes)
     for name in present:
-        frame[name] = frame[name].astype("float64")
+        if types[name] not in ("string", "boolean"):  # text: a categorical feature
+            frame[name] = frame[name].astype("float64")
     return frame
 
 

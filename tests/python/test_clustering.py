@@ -5,13 +5,20 @@ import pandas as pd
 import pytest
 
 from custseg.clustering import (
+    MISSING_LEVEL,
+    OTHER_LEVEL,
     SegmentationConfig,
     SegmentationError,
     apply_scaler,
+    block_scale,
     choose_k,
     elbow_k,
+    encode_levels,
     fit_scaler,
     fit_segments,
+    is_categorical,
+    learn_levels,
+    map_levels,
     order_segments,
     sample_indices,
     usable_features,
@@ -132,3 +139,97 @@ def test_sample_is_reproducible_and_bounded():
 def test_nothing_usable_is_a_clear_error():
     with pytest.raises(ValueError, match="none of the segmentation features is usable"):
         fit_segments(blobs(), config(features=("empty", "flat")))
+
+
+def tiers(n: int = 200) -> pd.Series:
+    """60% gold, 30% silver, 9.5% bronze, one 'platinum' (0.5%), no value once."""
+    values = ["gold"] * 120 + ["silver"] * 60 + ["bronze"] * 18 + ["platinum"] + [None]
+    return pd.Series(values[:n], dtype=object)
+
+
+def test_levels_are_learned_most_common_first_with_rare_ones_grouped_and_missing_kept():
+    assert learn_levels(tiers(), 0.01) == [
+        ("gold", 0.6), ("silver", 0.3), ("bronze", 0.09), (MISSING_LEVEL, 0.005),
+        (OTHER_LEVEL, 0.005)]
+    # with no threshold every value is a level, 'missing' too; nothing is 'other'
+    assert [name for name, _ in learn_levels(tiers(), 0.0)] == [
+        "gold", "silver", "bronze", MISSING_LEVEL, "platinum"]
+    # a real value 'other' joins the group of rare ones
+    grouped = learn_levels(pd.Series(["a", "a", "other", "b"]), 0.3)
+    assert grouped == [("a", 0.5), (OTHER_LEVEL, 0.5)]
+
+
+def test_values_map_to_their_level_or_other():
+    mapped = map_levels(pd.Series(["gold", "platinum", None, "new"]),
+                        ["gold", MISSING_LEVEL, OTHER_LEVEL])
+    assert mapped.tolist() == ["gold", OTHER_LEVEL, MISSING_LEVEL, OTHER_LEVEL]
+
+
+def test_booleans_and_text_are_categorical_numbers_are_not():
+    assert is_categorical(pd.Series([True, False]))
+    assert is_categorical(pd.Series(["a", None]))
+    assert not is_categorical(pd.Series([1.0, np.nan]))
+    assert not is_categorical(pd.Series([None, None], dtype=object))  # all null: all_null
+    assert [name for name, _ in learn_levels(pd.Series([True, False, True]), 0.01)] == [
+        "true", "false"]
+
+
+def test_a_categorical_block_weighs_one_standardised_feature():
+    indicators, levels = encode_levels("tier", tiers(), 0.01)
+    assert [level.column for level in levels] == [
+        "tier=gold", "tier=silver", "tier=bronze", "tier=missing", "tier=other"]
+    assert indicators.sum(axis=1).tolist() == [1.0] * 200  # one level per customer
+    center = np.array([level.share for level in levels])
+    scale = np.array([level.scale for level in levels])
+    scaled = apply_scaler(indicators, center, scale)
+    # total variance of the block = variance of one standardised numeric column
+    assert scaled.var(axis=0).sum() == pytest.approx(1.0)
+    assert block_scale(center) == pytest.approx(np.sqrt(1 - np.sum(center ** 2)))
+    # however many levels: ten equally common levels weigh the same as two
+    for n_levels in (2, 10):
+        values = pd.Series([f"l{i % n_levels}" for i in range(1000)])
+        block, learned = encode_levels("f", values, 0.0)
+        scaled = apply_scaler(block, np.array([lv.share for lv in learned]),
+                              np.array([lv.scale for lv in learned]))
+        assert scaled.var(axis=0).sum() == pytest.approx(1.0)
+    assert block_scale(np.array([1.0])) == 1.0  # one level: never divides by zero
+
+
+def test_a_constant_categorical_feature_is_left_out():
+    frame = blobs().assign(tier="gold", kind=lambda f: np.where(f["x"] > 5, "a", "b"))
+    used, excluded = usable_features(frame, ("x", "tier", "kind"))
+    assert used == ["x", "kind"] and excluded == {"tier": "constant"}
+
+
+def test_fit_clusters_on_weighted_indicators_in_the_order_asked():
+    frame = blobs()
+    frame["side"] = np.where(frame["y"] > 10, "top", "bottom")
+    result = fit_segments(frame, config(features=("side", "x"), n_segments=3))
+    assert result.columns == ["side=bottom", "side=top", "x"]
+    assert result.features == ["side", "x"]
+    assert result.feature_of_column() == ["side", "side", "x"]
+    assert [level.level for level in result.levels] == ["bottom", "top"]
+    scaled = apply_scaler(result.matrix, result.center, result.scale)
+    assert scaled[:, :2].var(axis=0).sum() == pytest.approx(1.0)
+    assert scaled[:, 2].var() == pytest.approx(1.0)
+    # the numeric part is scaled exactly as in a numeric-only fit
+    numeric = fit_segments(frame, config(features=("x",), n_segments=3))
+    np.testing.assert_array_equal(result.center[2:], numeric.center)
+    np.testing.assert_array_equal(result.scale[2:], numeric.scale)
+
+
+def test_a_numeric_only_fit_is_unchanged_by_the_categorical_support():
+    result = fit_segments(blobs(), config())
+    assert result.columns == result.features == ["x", "y"] and result.levels == []
+    # the same array the fit always scaled: all rows of the frame's columns, C-ordered
+    rows = np.arange(len(blobs()))
+    center, scale = fit_scaler(blobs()[["x", "y"]].to_numpy(float)[rows], "standard")
+    np.testing.assert_array_equal(result.center, center)
+    np.testing.assert_array_equal(result.scale, scale)
+
+
+def test_min_level_share_must_be_a_share():
+    assert SegmentationConfig.from_mapping(
+        {"features": ["x"], "min_level_share": "0.05"}).min_level_share == 0.05
+    with pytest.raises(SegmentationError, match="min_level_share"):
+        SegmentationConfig.from_mapping({"features": ["x"], "min_level_share": 1.5})

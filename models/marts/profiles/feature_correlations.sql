@@ -76,6 +76,16 @@ long_pairs as (
                 union all
             {%- endif %}
         {%- endfor %}
+    {%- else %}
+        -- A fit on categorical features only: no numeric pair to correlate.
+        select
+            cast(null as {{ dbt.type_string() }}) as feature_a,
+            cast(null as {{ dbt.type_string() }}) as feature_b,
+            cast(null as double) as correlation,
+            cast(null as double) as correlation_prepared,
+            customers
+        from pair_statistics
+        where false
     {%- endfor %}
 ),
 

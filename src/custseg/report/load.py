@@ -54,6 +54,9 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "is_best_responder",
     ),
     "segment_customer_map": ("point_number", "segment_id", "feature", "scaled_value"),
+    "segment_level_shares": (
+        "segment_id", "feature", "level", "level_order", "customers", "share", "overall_share",
+    ),
     "segment_campaign_performance": (
         "campaign_id", "campaign_name", "offer_type", "channel", "campaign_start_date",
         "campaign_contacted", "campaign_responded", "campaign_response_rate", "segment_id",
@@ -79,6 +82,7 @@ MART_ORDER: dict[str, str] = {
     "segment_campaign_performance": "campaign_start_date, campaign_id, segment_id",
     "segment_offer_response": "offer_type, segment_id",
     "segment_customer_map": "point_number, feature",
+    "segment_level_shares": "level_order, segment_id",
 }
 
 class ReportError(Exception):
@@ -129,10 +133,11 @@ def read_mart(con: duckdb.DuckDBPyConnection, name: str,
 
 
 def with_feature_labels(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Every mart frame with a `feature` column gains `feature_label` from dim_features."""
+    """Every mart frame with a `feature` column gains `feature_label` from dim_features (a
+    categorical feature, which dim_features does not list, is labelled by its name)."""
     labels = tables["dim_features"].set_index("feature")["feature_label"]
     return {
-        name: frame.assign(feature_label=frame["feature"].map(labels))
+        name: frame.assign(feature_label=frame["feature"].map(labels).fillna(frame["feature"]))
         if "feature" in frame.columns and name != "dim_features" else frame
         for name, frame in tables.items()
     }

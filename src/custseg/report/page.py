@@ -73,7 +73,11 @@ def heatmap_section(marts: Marts) -> Section:
     table = sections.heatmap_table(marts.table("segment_feature_profiles"),
                                    marts.table("segment_centroids"), marts.table("dim_segments"),
                                    marts.table("segment_runs"))
-    return Section("profiles", "Profile heatmap", gt_html(table))
+    level_shares = marts.table("segment_level_shares")
+    body = gt_html(table)
+    if not level_shares.empty:  # categorical clustering features: their centroids as shares
+        body += gt_html(sections.level_shares_table(level_shares, marts.table("dim_segments")))
+    return Section("profiles", "Profile heatmap", body)
 
 
 def distributions_section(marts: Marts) -> Section:

@@ -240,6 +240,40 @@ def heatmap_table(feature_profiles: pd.DataFrame, centroids: pd.DataFrame,
     )
 
 
+def level_shares_frame(level_shares: pd.DataFrame) -> pd.DataFrame:
+    """One row per level of each categorical clustering feature (in the fit's level order),
+    one column `s<id>` per segment with the segment's share of customers at that level, and
+    the level's overall share."""
+    wide = level_shares.pivot(index="level_order", columns="segment_id", values="share")
+    wide.columns = [f"s{int(sid)}" for sid in wide.columns]
+    levels = level_shares.groupby("level_order")[["feature", "level", "overall_share"]].first()
+    frame = levels.join(wide).reset_index(drop=True)
+    frame["level"] = frame["level"].astype(str)
+    return frame
+
+
+def level_shares_table(level_shares: pd.DataFrame, segments: pd.DataFrame) -> GT:
+    frame = level_shares_frame(level_shares)
+    segment_columns = [column for column in frame.columns if column.startswith("s")
+                       and column[1:].isdigit()]
+    names = segment_names([int(column[1:]) for column in segment_columns], segments)
+    table = (
+        GT(frame, rowname_col="level", groupname_col="feature", id="level-shares")
+        .cols_label(overall_share="All customers",
+                    **{column: names[int(column[1:])] for column in segment_columns})
+        .fmt_percent(columns=["overall_share", *segment_columns], decimals=0)
+        .data_color(columns=segment_columns, palette=BLUES, domain=[0, 1])
+        .cols_align("center", columns=segment_columns)
+    )
+    return with_header(
+        table,
+        "Categorical features",
+        "Each segment's share of customers at each level, e.g. 78% of a segment gold members",
+        "Source: segment_level_shares (levels as the fit learned them: 'missing' for no value, "
+        "'other' for the rare values grouped by var min_level_share).",
+    )
+
+
 # --- feature distributions --------------------------------------------------------------------
 
 
