@@ -2,7 +2,7 @@
     The input contract: which inputs there are, the columns each must offer, where the inputs are
     read from, and raw_source(name), the one relation every reader of an input goes through.
 
-    The four inputs are the dbt source `raw` (models/staging/_sources.yml). Where they are read
+    The four inputs are the dbt source `raw` (models/staging/raw/_raw__sources.yml). Where they are read
     from is one choice, raw_origin(): the bundled seeds (default), the files in var raw_data_dir,
     or the tables in var raw_schema (and optional raw_database) of the warehouse.
 
