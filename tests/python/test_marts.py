@@ -335,8 +335,8 @@ def test_breaking_a_mart_contract_fails_the_build(sample_build, tmp_path):
     broken = run()
     assert broken.returncode != 0
     results = json.loads((project / "target" / "run_results.json").read_text())["results"]
-    assert {r["unique_id"].split(".")[-1]: r["status"] for r in results} == {
-        name: "error" for name in marts}
+    assert {r["unique_id"].split(".")[-1]: r["status"] for r in results
+            if r["unique_id"].startswith("model.")} == {name: "error" for name in marts}
     assert broken.stdout.count("This model has an enforced contract that failed") == 2
     assert re.search(r"revenue\s*\|\s*VARCHAR\s*\|\s*DOUBLE", broken.stdout)
     assert re.search(r"channel\s*\|\s*\|\s*VARCHAR\s*\|\s*missing in definition", broken.stdout)
@@ -374,7 +374,8 @@ def test_read_only_connection_reads_every_mart_and_cannot_write(sample_build):
                               "information_schema.tables where table_schema = 'main_marts'"
                               ).fetchall()[0]
         assert set(in_marts) == {*marts, "metricflow_time_spine"}
-        for mart in marts:
+        # segment_level_shares has rows only when a categorical feature is clustered on
+        for mart in set(marts) - {"segment_level_shares"}:
             (rows,) = con.sql(f"select count(*) from main_marts.{mart}").fetchall()[0]
             assert rows > 0, mart
         writes = [
