@@ -52,14 +52,13 @@
     {%- if results is not none -%}
         {%- if flags.WHICH not in ['build', 'run'] -%}{{ return('') }}{%- endif -%}
         {%- set failed = [] -%}
-        {%- for result in results
-            if result.status in ['error', 'fail', 'skipped', 'runtime error'] -%}
-            {%- do failed.append(result.node.name) -%}
+        {%- set skipped = [] -%}
+        {%- for result in results if result.status in ['error', 'fail', 'runtime error', 'skipped'] -%}
+            {%- do (skipped if result.status == 'skipped' else failed).append(result.node.name) -%}
         {%- endfor -%}
-        {%- if failed -%}
-            {{ log('Serving file not published: ' ~ failed | length ~ ' node(s) failed or '
-                   ~ 'were skipped (' ~ failed[:3] | join(', ') ~ (', ...' if failed | length > 3 else '')
-                   ~ '); readers keep the last good build.', info=True) }}
+        {%- if failed or skipped -%}
+            {{ log('Serving file not published: ' ~ (failed | join(', ') or 'no node') ~ ' failed, '
+                   ~ skipped | length ~ ' skipped; readers keep the last good build.', info=True) }}
             {{ return('') }}
         {%- endif -%}
     {%- endif -%}
