@@ -80,6 +80,11 @@
         optionally the same tables as Parquet; DETACH (DuckDB checkpoints the file), then one
         rename puts it in place.
     -#}
+    {%- if target.path == ':memory:' or target.path.startswith('md:') -%}
+        {{ log('Serving file not published: the build database ' ~ target.path
+               ~ ' is not a file.', info=True) }}
+        {{ return('') }}
+    {%- endif -%}
     {%- set started = modules.datetime.datetime.now() -%}
     {%- set relations = [] -%}
     {%- set missing = [] -%}
@@ -143,12 +148,16 @@
         (is_pii_column) left out.
     -#}
     {%- set columns = [] -%}
-    {%- for column in adapter.get_columns_in_relation(relation)
-        if not is_pii_column(column.name) -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
         {%- set quoted = adapter.quote(column.name) -%}
-        {%- do columns.append(
-            customer_key(quoted) ~ ' as ' ~ quoted if is_customer_id_column(column.name)
-            else quoted) -%}
+        {%- if is_pii_column(column.name) -%}
+            {{ log('Serving file: ' ~ relation.identifier ~ '.' ~ column.name
+                   ~ ' is named like personal data and is not published.', info=True) }}
+        {%- elif is_customer_id_column(column.name) -%}
+            {%- do columns.append(customer_key(quoted) ~ ' as ' ~ quoted) -%}
+        {%- else -%}
+            {%- do columns.append(quoted) -%}
+        {%- endif -%}
     {%- endfor -%}
     {{ return(columns | join(', ')) }}
 {% endmacro %}

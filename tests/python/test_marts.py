@@ -398,8 +398,9 @@ def test_read_only_connection_to_the_serving_file_reads_every_mart_and_cannot_wr
     # As a BI tool connects: plain read-only DuckDB on the serving file the build published,
     # names qualified with the marts schema; it holds the public marts and nothing else.
     with duckdb.connect(str(sample_build / "custseg_serving.duckdb"), read_only=True) as con:
-        (in_marts,) = con.sql("select list(table_schema || '.' || table_name order by all) "
-                              "from information_schema.tables").fetchall()[0]
+        in_marts = [name for (name,) in con.sql(
+            "select table_schema || '.' || table_name as name from information_schema.tables "
+            "order by name").fetchall()]
         assert in_marts == [f"main_marts.{mart}" for mart in marts]
         # segment_level_shares has rows only when a categorical feature is clustered on
         for mart in set(marts) - {"segment_level_shares"}:
