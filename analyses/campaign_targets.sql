@@ -7,13 +7,16 @@
       the offer type below (segment_offer_response.is_best_responder: the highest lower bound
       of the 95% Wilson interval of its pooled response rate, so a small segment with a lucky
       rate does not win).
-    - target_offer_type: offer type that picks the default segment (default 'discount').
+    - target_offer_type: offer type that picks the default segment (default 'discount'),
+      normalised as staging normalises offer types (macro to_code: ' Free Shipping ' is
+      free_shipping).
     - target_quiet_days: days without any contact (default 90).
     - target_date: the day the list is for (default: the as-of date of the build).
-    Compile with `dbt compile --select campaign_targets` and run the SQL in
-    target/compiled/custseg/analyses/.
+    A segment id or offer type the build does not have stops with the valid ones listed
+    (macro check_target_vars). Its rows: `dbt show --select campaign_targets --limit -1`
+    (README, "Running the analyses").
 -#}
-{%- set segment_id = var('target_segment_id') -%}
+{%- set target = check_target_vars() -%}
 {%- set target_date = var('target_date') -%}
 
 with
@@ -36,12 +39,12 @@ as_of as (
 
 best_segment as (
     select segment_id from offer_response
-    where offer_type = '{{ var("target_offer_type") }}' and is_best_responder
+    where offer_type = {{ sql_string(target.offer_type) }} and is_best_responder
 ),
 
 chosen_segment as (
-    {%- if segment_id is not none %}
-        select {{ segment_id | int }} as segment_id
+    {%- if target.segment_id is not none %}
+        select {{ target.segment_id }} as segment_id
     {%- else %}
         select segment_id from best_segment
     {%- endif %}
@@ -56,9 +59,8 @@ list_date as (
 ),
 
 last_contacts as (
-    -- Contacts carry real ids: key them as the marts do (pseudonymised with that var on).
     select
-        {{ customer_key('customer_id') }} as customer_id,
+        customer_id,
         max(contacted_at) as last_contacted_at
     from contacts
     group by customer_id

@@ -4,11 +4,11 @@
     contacts unless var external_campaign_table names yours, e.g.
     `dbt compile --select join_external_campaigns --vars '{external_campaign_table: crm.main.sends}'`.
 
-    Join on customer_id, as text and trimmed (ids are text in dim_customer_segments), and use a
-    left join: customers the segmentation does not know (new since the last build, or ids
-    that do not match) stay in the result as 'unsegmented' instead of disappearing. When the
-    marts are built with var pseudonymize_customer_ids, key your ids the same way (macro
-    customer_key: sha256 of the salt and the id) before joining, as below.
+    Ids are matched as staging keys them (macro to_id: as text, trimmed, an empty id null;
+    case kept), and a left join keeps customers the segmentation does not know (new since the
+    last build, or ids that do not match) as 'unsegmented' instead of dropping them. Compile
+    against the build file, which keeps real ids; the serving file's ids are hashed when var
+    pseudonymize_customer_ids is on (hash yours with macro customer_key to join there).
 -#}
 {%- set external_table = var('external_campaign_table') -%}
 
@@ -31,7 +31,7 @@ sends_with_segment as (
     from campaign_sends
     left join customer_segments
         on
-            {{ customer_key('trim(cast(campaign_sends.customer_id as varchar))') }}
+            {{ to_id('campaign_sends.customer_id') }}
             = customer_segments.customer_id
 ),
 

@@ -1,5 +1,5 @@
 {#-
-    How staging reads text as numbers and booleans, each written once. Dates and timestamps
+    How staging reads text as numbers, booleans, ids and codes, each written once. Dates and timestamps
     are in macros/inputs/timestamp_formats.sql.
 -#}
 
@@ -99,4 +99,24 @@
         when lower(trim({{ text_expr }})) in ('true', 't', 'yes', 'y', '1') then true
         when lower(trim({{ text_expr }})) in ('false', 'f', 'no', 'n', '0') then false
     end
+{%- endmacro %}
+
+
+{% macro to_id(expr) -%}
+    {#-
+        An id as staging keys it (customer_id, transaction_id, campaign_id): as text, trimmed,
+        an empty one null; case and inner spaces kept. Joins of outside ids use it too
+        (analyses/join_external_campaigns.sql).
+    -#}
+    nullif(trim(cast({{ expr }} as string)), '')
+{%- endmacro %}
+
+
+{% macro to_code(text_expr) -%}
+    {#-
+        A code as staging keeps it (offer_type, channel): trimmed, lowercased, spaces as
+        underscores, an empty one null (' Free Shipping ' is free_shipping). The analyses
+        normalise their vars with it, so they match what staging wrote.
+    -#}
+    nullif(replace(lower(trim({{ text_expr }})), ' ', '_'), '')
 {%- endmacro %}

@@ -1,9 +1,11 @@
 {% macro customer_key(column) %}
     {#-
-        The customer id as the marts expose it: the id itself, or with var
-        pseudonymize_customer_ids a salted SHA-256 hex digest for sharing outside the team.
-        The salt comes from the CUSTSEG_ID_SALT environment variable at query time and never
-        appears in compiled SQL (see custseg.duckdb_plugin).
+        The customer id as the serving file exposes it (macros/serving.sql): the id itself,
+        or with var pseudonymize_customer_ids a salted SHA-256 hex digest for sharing outside
+        the team. The build file keeps real ids whatever the setting (its snapshot and
+        transitions too). The salt comes from the CUSTSEG_ID_SALT environment variable at
+        query time and never appears in compiled SQL (see custseg.duckdb_plugin); hash your own
+        ids with this macro to join them to the serving file's.
     -#}
     {%- if var('pseudonymize_customer_ids') -%}
         {{ return(adapter.dispatch('customer_key', 'custseg')(column)) }}
@@ -30,3 +32,12 @@
         {{ column }}
     ), 256)
 {%- endmacro %}
+
+
+{% macro is_customer_id_column(name) %}
+    {#-
+        Whether the column `name` holds a customer id (customer_id, or a name ending in
+        _customer_id): the columns publishing passes through customer_key.
+    -#}
+    {{ return(modules.re.fullmatch('(.*_)?customer_id', name | lower) is not none) }}
+{% endmacro %}

@@ -36,7 +36,6 @@ buyers as (
 ),
 
 labelled as (
-    -- dim_customer_segments may pseudonymise ids: match them through customer_key.
     select
         assignments.customer_id,
         customers.customer_id is not null as is_in_mart,
@@ -45,7 +44,7 @@ labelled as (
         customers.frequency_score,
         buyers.customer_id is not null as is_buyer
     from assignments
-    left join customers on {{ customer_key('assignments.customer_id') }} = customers.customer_id
+    left join customers on assignments.customer_id = customers.customer_id
     left join buyers on assignments.customer_id = buyers.customer_id
 ),
 

@@ -1,19 +1,27 @@
-"""dbt-duckdb plugin: the salt for pseudonymised customer ids, from the environment only.
+"""dbt-duckdb plugin (declared in profiles.yml): the id salt and the serving file's functions.
 
-With var `pseudonymize_customer_ids` on, the marts expose sha256(salt || customer_id) instead of
-customer ids. The salt must never be written down: not in the repo, not in dbt's compiled SQL,
-logs or manifest, not in the DuckDB file. So SQL does not contain it. This plugin (declared in
-profiles.yml) defines a temporary, connection-local DuckDB macro `custseg_id_salt()` on every
-cursor dbt opens, returning the CUSTSEG_ID_SALT environment variable; when it is not set, the
-macro raises an error that says so.
+With var `pseudonymize_customer_ids` on, the serving file exposes sha256(salt || customer_id)
+instead of customer ids. The salt must never be written down: not in the repo, not in dbt's
+compiled SQL, logs or manifest, not in a DuckDB file. So SQL does not contain it. This plugin
+defines a temporary, connection-local DuckDB macro `custseg_id_salt()` on every cursor dbt
+opens, returning the CUSTSEG_ID_SALT environment variable; when it is not set, the macro raises
+an error that says so.
+
+It also registers the file side of publishing (custseg.serving) as DuckDB functions, so the
+on-run-end SQL of macros/serving.sql can ask where the serving file goes and move a finished
+copy into place: custseg_serving_path(build_path), custseg_parquet_dir(),
+custseg_scratch_path(final, run_id, directory), custseg_move_into_place(scratch, final).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
+
+from custseg import serving
 
 SALT_ENV = "CUSTSEG_ID_SALT"
 MISSING = (f"pseudonymize_customer_ids is on but the environment variable {SALT_ENV} is not set: "
@@ -28,8 +36,27 @@ def salt_macro_sql(salt: str | None) -> str:
     return f"create or replace temp macro custseg_id_salt() as {body}"
 
 
+def register_serving_functions(conn: Any) -> None:
+    """The custseg.serving file operations as DuckDB scalar functions on `conn` (and its
+    cursors); each returns text."""
+    text, flag = "VARCHAR", "BOOLEAN"
+    functions: list[tuple[str, Callable[..., str], list[str]]] = [
+        ("custseg_serving_path", lambda build: str(serving.serving_path(build)), [text]),
+        ("custseg_parquet_dir", lambda: str(serving.parquet_dir() or ""), []),
+        ("custseg_scratch_path", lambda final, run_id, directory: str(
+            serving.scratch_path(final, run_id, directory)), [text, text, flag]),
+        ("custseg_move_into_place", serving.move_into_place, [text, text]),
+    ]
+    for name, function, parameters in functions:
+        conn.create_function(name, function, parameters, text, side_effects=True)
+
+
 class Plugin(BasePlugin):
-    """Defines custseg_id_salt() on each cursor (temporary macros are per connection)."""
+    """Registers the serving functions on the connection and defines custseg_id_salt() on
+    each cursor (temporary macros are per connection)."""
+
+    def configure_connection(self, conn: Any) -> None:
+        register_serving_functions(conn)
 
     def configure_cursor(self, cursor: Any) -> None:
         cursor.execute(salt_macro_sql(os.environ.get(SALT_ENV)))

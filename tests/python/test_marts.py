@@ -286,6 +286,32 @@ def test_analyses_compile_and_run_read_only(sample_build):
     assert "unsegmented" not in set(joined["segment_name"])
 
 
+def test_campaign_targets_vars_are_normalised_and_checked(sample_build):
+    # An offer type as a user types it reads as staging wrote it; `dbt show` prints the rows.
+    shown = run_dbt(["show", "--select", "campaign_targets", "--limit", "-1", "--output", "json",
+                     "--log-format", "json"], sample_build, {"target_offer_type": " Discount "})
+    (preview,) = [json.loads(event["data"]["preview"]) for event in map(
+        json.loads, filter(None, shown.stdout.splitlines()))
+        if event["info"]["name"] == "ShowNode"]
+    with connect(sample_build) as con:
+        (best,) = con.sql("select segment_id from segment_offer_response "
+                          "where offer_type = 'discount' and is_best_responder").fetchall()[0]
+        segment_ids = [i for (i,) in con.sql(
+            "select segment_id from dim_segments order by 1").fetchall()]
+        offer_types = [o for (o,) in con.sql(
+            "select distinct offer_type from segment_offer_response order by 1").fetchall()]
+    assert len(preview) > 50 and {row["segment_id"] for row in preview} == {best}
+    # Values the build does not have stop, naming the valid ones.
+    for variables, message in [
+        ({"target_offer_type": "Discunt"},
+         f"valid offer types: {', '.join(offer_types)}"),
+        ({"target_segment_id": 99}, f"valid segment ids: {', '.join(map(str, segment_ids))}"),
+    ]:
+        result = run_dbt(["compile", "--select", "campaign_targets"], sample_build, variables,
+                         check=False)
+        assert result.returncode != 0 and message in result.stdout, result.stdout[-2000:]
+
+
 def test_join_external_campaigns_runs_on_a_users_own_table(sample_build, tmp_path):
     """A user's campaign table in another database, one id unknown to the segmentation."""
     workdir = tmp_path
@@ -361,19 +387,21 @@ def test_marts_are_public_contracted_and_internal_models_protected(sample_build)
     assert internal and all(n["access"] == "protected" for n in internal)
 
 
-def test_read_only_connection_reads_every_mart_and_cannot_write(sample_build):
+def test_read_only_connection_to_the_serving_file_reads_every_mart_and_cannot_write(
+        sample_build):
     public = [n for n in manifest(sample_build)["nodes"].values()
               if n["resource_type"] == "model" and n["access"] == "public"]
     marts = sorted(n["name"] for n in public)
     assert set(marts) >= MARTS
     # BI users read one schema: every public model is in it, and only public models are.
     assert {n["schema"] for n in public} == {"main_marts"}
-    # As a BI tool connects: plain read-only DuckDB, names qualified with the marts schema.
-    with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
-        (in_marts,) = con.sql("select list(table_name order by table_name) from "
-                              "information_schema.tables where table_schema = 'main_marts'"
-                              ).fetchall()[0]
-        assert set(in_marts) == {*marts, "metricflow_time_spine"}
+    # As a BI tool connects: plain read-only DuckDB on the serving file the build published,
+    # names qualified with the marts schema; it holds the public marts and nothing else.
+    with duckdb.connect(str(sample_build / "custseg_serving.duckdb"), read_only=True) as con:
+        in_marts = [name for (name,) in con.sql(
+            "select table_schema || '.' || table_name as name from information_schema.tables "
+            "order by name").fetchall()]
+        assert in_marts == [f"main_marts.{mart}" for mart in marts]
         # segment_level_shares has rows only when a categorical feature is clustered on
         for mart in set(marts) - {"segment_level_shares"}:
             (rows,) = con.sql(f"select count(*) from main_marts.{mart}").fetchall()[0]

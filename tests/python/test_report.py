@@ -1,5 +1,5 @@
-"""The segment report: built from the sample build's marts, checked against them, rendered in
-headless Chromium."""
+"""The segment report: built from the marts of the sample build's serving file (what readers
+open), checked against them, rendered in headless Chromium."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from custseg.report.sections import (
     run_metadata_frame,
     run_metadata_table,
 )
+from custseg.serving import default_serving_path
 
 SEGMENT_REPORT = Path(sys.executable).with_name("segment-report")
 SECTION_TABLES = {  # section anchor -> ids of the great-tables tables it must hold
@@ -36,6 +37,7 @@ SECTION_TABLES = {  # section anchor -> ids of the great-tables tables it must h
     "data-quality": ["data_quality"],
     "run": ["run_metadata", "run_history"],
 }
+SERVING = "custseg_serving.duckdb"  # the serving file beside a build dir's custseg.duckdb
 GENERATED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 
 
@@ -148,7 +150,8 @@ def strip_generated_at(document: str) -> str:
 
 @pytest.fixture(scope="module")
 def sample_db(sample_build) -> Path:
-    return sample_build / "custseg.duckdb"
+    """The sample build's serving file: the report's default input."""
+    return default_serving_path({"DUCKDB_PATH": str(sample_build / "custseg.duckdb")})
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +170,7 @@ def document(report) -> str:
 @pytest.fixture(scope="module")
 def robust_db(build_project) -> Path:
     """The sample built with the robust scaler (median / IQR): traits and centroids in IQR."""
-    return build_project("robust", {"scaler": "robust"}) / "custseg.duckdb"
+    return build_project("robust", {"scaler": "robust"}) / SERVING
 
 
 def test_report_has_every_section_and_shows_progress(report, document):
@@ -286,7 +289,7 @@ def test_heatmap_agrees_with_traits_with_the_robust_scaler(robust_db, tmp_path):
 
 
 def test_a_report_of_one_clustering_feature_draws_its_map_as_strips(build_project, tmp_path):
-    db = build_project("one_feature", {"segmentation_features": ["monetary"]}) / "custseg.duckdb"
+    db = build_project("one_feature", {"segmentation_features": ["monetary"]}) / SERVING
     out = tmp_path / "segment_report.html"
     result = run_report("--db", str(db), "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -343,9 +346,10 @@ def test_missing_mart_is_one_clear_line(sample_db, tmp_path, mart):
     assert not (tmp_path / "r.html").exists()
 
 
-def test_offer_summary_names_the_segment_campaign_targets_picks(sample_db, document):
-    # the best responder per offer type, counted again from the contacts themselves
-    best = frame(sample_db, """
+def test_offer_summary_names_the_segment_campaign_targets_picks(sample_build, document):
+    # the best responder per offer type, counted again from the contacts themselves (which
+    # only the build file has)
+    best = frame(sample_build, """
         with pooled as (
             select
                 campaigns.offer_type,
@@ -375,7 +379,7 @@ def test_offer_summary_names_the_segment_campaign_targets_picks(sample_db, docum
         from ranked inner join dim_segments using (segment_id)
         where rank = 1 order by offer_type
     """)
-    assert len(best) == len(frame(sample_db, """
+    assert len(best) == len(frame(sample_build, """
         select distinct offer_type from stg_campaign_contacts
         inner join stg_campaigns using (campaign_id)"""))
     assert cells(document, "offer_summary", "segment_name") == list(best["segment_name"])

@@ -386,10 +386,14 @@ def dbt_show_on_spark(workdir: Path, variables: dict, salt: str | None,
 
 @pytest.fixture(scope="module")
 def spark_pseudonymised_ids(spark_rebuild, changed_input) -> dict[str, int]:
-    """dim_customer_segments on Spark with pseudonymize_customer_ids, previewed by `dbt show`
+    """dim_customer_segments on Spark keyed by macro customer_key with pseudonymize_customer_ids
+    (the ids the DuckDB serving file publishes; the marts keep real ids), previewed by `dbt show`
     with the salt in CUSTSEG_ID_SALT, which profiles.yml passes to the Spark conf."""
     variables = {"raw_data_dir": str(changed_input["raw_dir"]), "pseudonymize_customer_ids": True}
-    result = dbt_show_on_spark(spark_rebuild, variables, SALT, "--select", "dim_customer_segments")
+    result = dbt_show_on_spark(
+        spark_rebuild, variables, SALT, "--inline",
+        "select {{ customer_key('customer_id') }} as customer_id, segment_id "
+        "from {{ ref('dim_customer_segments') }}")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     previews = [json.loads(event["data"]["preview"]) for event in map(json.loads, filter(
         None, result.stdout.splitlines())) if event["info"]["name"] == "ShowNode"]

@@ -16,7 +16,6 @@ as_of as (
 ),
 
 customers as (
-    -- Keyed by the real customer id (dim_customer_segments may pseudonymise it).
     select * from {{ ref('int_customer_segments') }}
 ),
 

@@ -22,7 +22,6 @@ campaigns as (
 ),
 
 customers as (
-    -- Keyed by the real customer id (dim_customer_segments may pseudonymise it).
     select * from {{ ref('int_customer_segments') }}
 ),
 

@@ -25,7 +25,7 @@ rfm_segments as (
 
 joined as (
     select
-        {{ customer_key('features.customer_id') }} as customer_id,
+        features.customer_id,
         assignments.segment_id,
         segments.segment_name,
         assignments.distance_to_centroid,

@@ -1,22 +1,23 @@
-"""`segment-report`: reads the marts from the DuckDB file and writes the HTML report."""
+"""`segment-report`: reads the marts from the serving DuckDB file and writes the HTML report."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from custseg.report.load import ReportError, load_marts
 from custseg.report.page import STEPS, build_report, write_report
+from custseg.serving import default_serving_path
 
 DEFAULT_OUT = Path("reports/segment_report.html")
 
 
 def default_db() -> Path:
-    """The same default as profiles.yml: $DUCKDB_PATH, else custseg.duckdb."""
-    return Path(os.environ.get("DUCKDB_PATH", "custseg.duckdb"))
+    """The serving file the build publishes (custseg.serving): $SERVING_DUCKDB_PATH, else
+    beside the build file ($DUCKDB_PATH, else custseg.duckdb) as <stem>_serving.duckdb."""
+    return default_serving_path()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -26,7 +27,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "from the marts of a built project.",
     )
     parser.add_argument("--db", type=Path, default=None,
-                        help="DuckDB file (default: $DUCKDB_PATH, else custseg.duckdb)")
+                        help="DuckDB file holding the marts (default: the serving file, "
+                        "$SERVING_DUCKDB_PATH, else custseg_serving.duckdb beside $DUCKDB_PATH)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"HTML file to write (default: {DEFAULT_OUT})")
     return parser.parse_args(argv)

@@ -1,5 +1,5 @@
-"""Reading the marts the report needs, read-only, from the marts schema of the project's DuckDB
-file."""
+"""Reading the marts the report needs, read-only, from the marts schema of the serving DuckDB file
+(custseg.serving; the build file has the same schema, so --db may name either)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-BUILD_HINT = "run `dbt build` first (it builds every mart)"
+BUILD_HINT = "run `dbt build` first (it builds every mart and publishes the serving file)"
 
 # Where dbt builds the marts on DuckDB (dbt_project.yml: the marts layer's schema, prefixed with
-# the target schema `main`); the report reads nothing else.
+# the target schema `main`) and where publishing copies them in the serving file; the report
+# reads nothing else.
 MARTS_SCHEMA = "main_marts"
 
 # Every mart the report reads, with the columns it reads (a missing column is an error too).

@@ -37,8 +37,8 @@ customers as (
 typed as (
     select
         {{- raw_values(contract) }}
-        nullif(trim(campaign_id), '') as campaign_id,
-        nullif(trim(customer_id), '') as customer_id,
+        {{ to_id('campaign_id') }} as campaign_id,
+        {{ to_id('customer_id') }} as customer_id,
         {{ parse_timestamp('contacted_at', formats['contacted_at']) }} as contacted_at,
         {{ to_boolean('responded') }} as responded,
         {{ to_number('response_revenue') }} as response_revenue

@@ -26,10 +26,10 @@ malformed as (
 typed as (
     select
         {{- raw_values(contract) }}
-        nullif(trim(campaign_id), '') as campaign_id,
+        {{ to_id('campaign_id') }} as campaign_id,
         nullif(trim(campaign_name), '') as campaign_name,
-        nullif(replace(lower(trim(channel)), ' ', '_'), '') as channel,
-        nullif(replace(lower(trim(offer_type)), ' ', '_'), '') as offer_type,
+        {{ to_code('channel') }} as channel,
+        {{ to_code('offer_type') }} as offer_type,
         {{ parse_date('start_date', formats['start_date']) }} as start_date,
         {{ parse_date('end_date', formats['end_date']) }} as end_date
     from source

@@ -44,7 +44,7 @@ malformed as (
 typed as (
     select
         {{- raw_values(contract) }}
-        nullif(trim(customer_id), '') as customer_id,
+        {{ to_id('customer_id') }} as customer_id,
         {{ parse_date('signup_date', formats['signup_date']) }} as _signup_date_value,
         {{ to_number('age') }} as _age_number,
         nullif(lower(trim(gender)), '') as gender,

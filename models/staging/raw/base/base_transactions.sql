@@ -33,14 +33,14 @@ customers as (
 typed as (
     select
         {{- raw_values(contract) }}
-        nullif(trim(transaction_id), '') as transaction_id,
-        nullif(trim(customer_id), '') as customer_id,
+        {{ to_id('transaction_id') }} as transaction_id,
+        {{ to_id('customer_id') }} as customer_id,
         {{ parse_timestamp('transaction_ts', formats['transaction_ts']) }} as transaction_ts,
         replace(lower(trim(product_category)), ' ', '_') as _category_text,
         {{ to_number('quantity') }} as quantity,
         {{ to_number('unit_price') }} as unit_price,
         {{ to_number('discount_amount') }} as discount_amount,
-        nullif(replace(lower(trim(channel)), ' ', '_'), '') as channel,
+        {{ to_code('channel') }} as channel,
         coalesce(nullif(lower(trim(status)), ''), 'completed') as status
     from source
 ),
