@@ -1,6 +1,6 @@
 {#-
-    How staging reads text as numbers and booleans, each written once. Dates and timestamps
-    are in macros/inputs/timestamp_formats.sql.
+    How staging reads text as numbers, booleans and cleaned text attributes, each written once.
+    Dates and timestamps are in macros/inputs/timestamp_formats.sql.
 -#}
 
 {% macro to_number(text_expr) %}
@@ -99,4 +99,16 @@
         when lower(trim({{ text_expr }})) in ('true', 't', 'yes', 'y', '1') then true
         when lower(trim({{ text_expr }})) in ('false', 'f', 'no', 'n', '0') then false
     end
+{%- endmacro %}
+
+
+{% macro clean_text(text_expr) -%}
+    {#-
+        A text attribute as staging keeps it: trimmed and lowercased, empty text as null. The
+        contract's text attributes of customers (gender, city, membership_tier) and the extra
+        text columns of the input (categorical features, README "Categorical features") are
+        cleaned here, and the extra ones' levels are counted on this value. The same SQL on
+        every engine.
+    -#}
+    nullif(lower(trim({{ text_expr }})), '')
 {%- endmacro %}

@@ -1,8 +1,12 @@
 {#-
     Accepted customers: one row per customer_id, typed and cleaned. email is PII and stops
-    here; only has_email travels on.
+    here; only has_email travels on. The extra attributes base_customers staged (numbers, and
+    text with few distinct values) follow the contract's, in input order.
 -#}
-{%- set extras = raw_extra_numeric_columns() -%}
+{%- set extras = [] -%}
+{%- for column, kind in raw_extra_column_kinds() -%}
+    {%- do extras.append(column) -%}
+{%- endfor -%}
 
 with
 
