@@ -98,17 +98,17 @@
 {% endmacro %}
 
 
-{% macro staged_extra_columns() %}
+{% macro staged_extra_columns(model_name='stg_customers') %}
     {#-
-        The extra customer attributes as staged in stg_customers, in its column order, as
-        (column, is_numeric) pairs: its columns that its documentation does not list, numeric
-        when their type is a number (to_number's double), else text (clean_text). Read off the
-        built relation without a ref(), so calling this adds no lineage edge (every caller is
-        downstream of stg_customers anyway, through int_customer_attributes_banded).
+        The extra customer attributes as staged in stg_customers (or base_customers), in its
+        column order, as (column, is_numeric) pairs: its columns that its documentation does
+        not list, numeric when their type is a number (to_number's double), else text
+        (clean_text). Read off the built relation without a ref(), so calling this adds no
+        lineage edge (every caller is downstream of the model anyway).
     -#}
     {%- set extras = [] -%}
     {#- Unit tests run without the graph: their fixtures have no extra columns. -#}
-    {%- set node = graph.get('nodes', {}).get('model.' ~ project_name ~ '.stg_customers') -%}
+    {%- set node = graph.get('nodes', {}).get('model.' ~ project_name ~ '.' ~ model_name) -%}
     {%- if execute and node is not none -%}
         {%- set staged = adapter.get_relation(
             database=node.database, schema=node.schema, identifier=node.alias) -%}

@@ -1,10 +1,11 @@
 {#-
     Accepted customers: one row per customer_id, typed and cleaned. email is PII and stops
     here; only has_email travels on. The extra attributes base_customers staged (numbers, and
-    text with few distinct values) follow the contract's, in input order.
+    text with few distinct values: raw_extra_column_kinds) follow the contract's, in input
+    order, read off base_customers rather than classified again.
 -#}
 {%- set extras = [] -%}
-{%- for column, kind in raw_extra_column_kinds() -%}
+{%- for column, is_numeric in staged_extra_columns('base_customers') -%}
     {%- do extras.append(column) -%}
 {%- endfor -%}
 

@@ -1,12 +1,13 @@
 {#-
     Every raw customer row, typed, with the first reason it fails validation (null = accepted).
     Text attributes are trimmed and lowercased, empty as null (clean_text), the extra text
-    columns kept as categorical features too (raw_extra_column_kinds). Invalid optional values (age outside 16-110, non-numeric, non-finite or negative income, a
-    signup date that does not parse or lies outside min_valid_ts..max_valid_ts, an extra
-    numeric attribute that is not a finite number) become null and are listed in
-    invalid_attributes instead of rejecting the customer. Of rows sharing an id the most
-    complete is kept; the others are duplicate_customer_id when every raw value equals the kept
-    row's, else conflicting_customer_id. CSV records DuckDB cannot parse are csv_* rejects.
+    columns kept as categorical features too (raw_extra_column_kinds). Invalid optional
+    values (age outside 16-110, non-numeric, non-finite or negative income, a signup date that
+    does not parse or lies outside min_valid_ts..max_valid_ts, an extra numeric attribute that
+    is not a finite number) become null and are listed in invalid_attributes instead of
+    rejecting the customer. Of rows sharing an id the most complete is kept; the others are
+    duplicate_customer_id when every raw value equals the kept row's, else
+    conflicting_customer_id. CSV records DuckDB cannot parse are csv_* rejects.
 -#}
 {{ config(
     pre_hook="{{ custseg.capture_raw_input('customers') }}",
