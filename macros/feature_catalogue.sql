@@ -3,7 +3,8 @@
     customer attributes of the input, described or not in var extra_features): the one place
     that says, for each numeric feature, where it comes from, how it is prepared, whether it is
     clustered on by default and how it is worded. Every macro below reads it; no model keeps
-    its own list of feature names.
+    its own list of feature names. The categorical features are the customers' text
+    attributes, the extra text columns of the input included (categorical_attributes).
 -#}
 
 {% macro feature_catalogue() %}
@@ -116,9 +117,12 @@
 {% macro categorical_attributes() %}
     {#-
         The text and boolean customer attributes of int_customer_features that can be listed
-        in var segmentation_features as categorical features (README, "Categorical features").
+        in var segmentation_features as categorical features (README, "Categorical features"):
+        the input contract's, then the extra text columns of the customers input as staged
+        (extra_text_columns: those with few distinct values, categorical_levels_rule), as the
+        extra numeric columns join the numeric features.
     -#}
-    {{ return(['gender', 'city', 'membership_tier', 'has_email']) }}
+    {{ return(['gender', 'city', 'membership_tier', 'has_email'] + extra_text_columns()) }}
 {% endmacro %}
 
 

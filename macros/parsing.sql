@@ -1,6 +1,6 @@
 {#-
-    How staging reads text as numbers, booleans, ids and codes, each written once. Dates and timestamps
-    are in macros/inputs/timestamp_formats.sql.
+    How staging reads text as numbers, booleans, ids, codes and cleaned text attributes, each
+    written once. Dates and timestamps are in macros/inputs/timestamp_formats.sql.
 -#}
 
 {% macro to_number(text_expr) %}
@@ -119,4 +119,16 @@
         normalise their vars with it, so they match what staging wrote.
     -#}
     nullif(replace(lower(trim({{ text_expr }})), ' ', '_'), '')
+{%- endmacro %}
+
+
+{% macro clean_text(text_expr) -%}
+    {#-
+        A text attribute as staging keeps it: trimmed and lowercased, empty text as null. The
+        contract's text attributes of customers (gender, city, membership_tier) and the extra
+        text columns of the input (categorical features, README "Categorical features") are
+        cleaned here, and the extra ones' levels are counted on this value. The same SQL on
+        every engine.
+    -#}
+    nullif(lower(trim({{ text_expr }})), '')
 {%- endmacro %}

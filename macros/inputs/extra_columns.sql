@@ -1,6 +1,7 @@
 {#-
-    Customer input columns beyond the contract: staging keeps every one in raw_record and types
-    the numeric ones, which become features (README, "Your own data").
+    Customer input columns beyond the contract: staging keeps every one in raw_record, types the
+    numeric ones (numeric features) and keeps the text ones with few distinct values, cleaned
+    (categorical features); README, "Your own data" and "Categorical features".
 -#}
 
 {% macro raw_extra_columns() %}
@@ -14,16 +15,21 @@
 {% endmacro %}
 
 
-{% macro raw_extra_numeric_columns() %}
+{% macro raw_extra_column_kinds() %}
     {#-
-        Extra customer attributes beyond the contract whose every non-null value is a number
-        (as to_number reads them: '$1,200' is one):
-        they become features. Read from the raw input, for staging; later layers call
-        extra_numeric_columns(), which reads them off stg_customers. A column named like
-        personal data (pii_column_pattern: a phone number is all digits) is never one.
+        The extra customer columns staging keeps, in input order, as (column, kind) pairs: kind
+        'numeric' when every non-null value is a number (as to_number reads them: '$1,200' is
+        one), 'text' when it is not but its cleaned values (clean_text) pass
+        categorical_levels_rule. Other columns (empty ones, free text, ids) stay only in
+        raw_record. A column named like personal data (pii_column_pattern: a phone number is
+        all digits) is never kept. One query over the raw input, for staging; later layers
+        read the staged columns off stg_customers (extra_numeric_columns, extra_text_columns).
+
+        A text column that var segmentation_features asks for but that fails the rule stops
+        the build with one line naming the column and the rule.
     -#}
     {%- set source_sql = raw_source('customers') -%}
-    {%- set extras = [] -%}
+    {%- set kinds = [] -%}
     {%- if execute -%}
         {%- set candidates = [] -%}
         {%- for column in raw_extra_columns() if not is_pii_column(column) -%}
@@ -33,43 +39,104 @@
             {%- set checks -%}
                 select
                 {%- for column in candidates %}
+                    {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' %}
                     count({{ column }}) > 0
                     and count({{ column }}) = count(try_cast({{ number_text(
-                        'trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ '))') }} as double))
-                    as {{ column }}{{ "," if not loop.last }}
+                        'trim(' ~ text ~ ')') }} as double))
+                    as {{ column }}__is_numeric,
+                    count(distinct {{ clean_text(text) }}) as {{ column }}__levels,
+                    count({{ clean_text(text) }}) as {{ column }}__values{{ "," if not loop.last }}
                 {%- endfor %}
                 from {{ source_sql }} as raw_customers
             {%- endset -%}
-            {%- set result = run_query(checks) -%}
+            {%- set row = run_query(checks).rows[0] -%}
+            {%- set requested = [] -%}
+            {%- for name in var('segmentation_features', none) or [] -%}
+                {%- do requested.append(normalise_column_name(name)) -%}
+            {%- endfor -%}
+            {%- set refused = [] -%}
             {%- for column in candidates -%}
-                {%- if result.rows[0][loop.index0] -%}
-                    {%- do extras.append(column) -%}
+                {%- set levels = row[3 * loop.index0 + 1] | int -%}
+                {%- set values = row[3 * loop.index0 + 2] | int -%}
+                {%- if row[3 * loop.index0] -%}
+                    {%- do kinds.append((column, 'numeric')) -%}
+                {%- elif values > 0 and categorical_levels_rule(levels, values) is none -%}
+                    {%- do kinds.append((column, 'text')) -%}
+                {%- elif values > 0 and column in requested -%}
+                    {%- do refused.append(
+                        "var segmentation_features names " ~ column ~ ", a text column of the "
+                        ~ "customers input that is not a categorical feature: "
+                        ~ categorical_levels_rule(levels, values)) -%}
                 {%- endif -%}
             {%- endfor -%}
+            {%- if refused -%}
+                {#- One line per column asked for. -#}
+                {{ exceptions.raise_compiler_error(refused | join('\n')) }}
+            {%- endif -%}
         {%- endif -%}
+    {%- endif -%}
+    {{ return(kinds) }}
+{% endmacro %}
+
+
+{% macro categorical_levels_rule(levels, values) %}
+    {#-
+        Why a text column with `levels` distinct cleaned values among `values` non-empty ones
+        can not be a categorical feature, or none when it can: at most var
+        max_categorical_levels distinct values, and no more than half as many distinct values
+        as non-empty ones (an id, a free-text note or a timestamp is mostly unique; each of its
+        values would be a level of one or two customers).
+    -#}
+    {%- set max_levels = var('max_categorical_levels') | int -%}
+    {%- set rule = 'a categorical feature has at most max_categorical_levels (' ~ max_levels
+        ~ ') distinct values and no more than half as many distinct values as non-empty ones' -%}
+    {%- if levels > max_levels or 2 * levels > values -%}
+        {{ return(levels ~ ' distinct values in ' ~ values ~ ' non-empty ones, but ' ~ rule
+                  ~ ' (an id or free text is not one).') }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% macro staged_extra_columns(model_name='stg_customers') %}
+    {#-
+        The extra customer attributes as staged in stg_customers (or base_customers), in its
+        column order, as (column, is_numeric) pairs: its columns that its documentation does
+        not list, numeric when their type is a number (to_number's double), else text
+        (clean_text). Read off the built relation without a ref(), so calling this adds no
+        lineage edge (every caller is downstream of the model anyway).
+    -#}
+    {%- set extras = [] -%}
+    {#- Unit tests run without the graph: their fixtures have no extra columns. -#}
+    {%- set node = graph.get('nodes', {}).get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- if execute and node is not none -%}
+        {%- set staged = adapter.get_relation(
+            database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- for column in (adapter.get_columns_in_relation(staged) if staged else []) -%}
+            {%- if column.name | lower not in node.columns -%}
+                {%- do extras.append((column.name | lower, column.is_number())) -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
     {{ return(extras) }}
 {% endmacro %}
 
 
 {% macro extra_numeric_columns() %}
-    {#-
-        The extra numeric customer attributes, as staged in stg_customers: its columns that its
-        documentation does not list. Read off the built relation without a ref(), so calling
-        this adds no lineage edge (every caller is downstream of stg_customers anyway, through
-        int_customer_attributes_banded).
-    -#}
-    {%- set extras = [] -%}
-    {#- Unit tests run without the graph: their fixtures have no extra columns. -#}
-    {%- set node = graph.get('nodes', {}).get('model.' ~ project_name ~ '.stg_customers') -%}
-    {%- if execute and node is not none -%}
-        {%- set staged = adapter.get_relation(
-            database=node.database, schema=node.schema, identifier=node.alias) -%}
-        {%- for column in (adapter.get_columns_in_relation(staged) if staged else []) -%}
-            {%- if column.name | lower not in node.columns -%}
-                {%- do extras.append(column.name | lower) -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {{ return(extras) }}
+    {#- The extra numeric customer attributes of stg_customers: numeric features. -#}
+    {%- set names = [] -%}
+    {%- for column, is_numeric in staged_extra_columns() if is_numeric -%}
+        {%- do names.append(column) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{% macro extra_text_columns() %}
+    {#- The extra text customer attributes of stg_customers: categorical features. -#}
+    {%- set names = [] -%}
+    {%- for column, is_numeric in staged_extra_columns() if not is_numeric -%}
+        {%- do names.append(column) -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {% endmacro %}

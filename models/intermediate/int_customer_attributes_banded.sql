@@ -1,5 +1,11 @@
-{#- Customer attributes with age and income bands and tenure as of the build's date. -#}
-{%- set extras = extra_numeric_columns() -%}
+{#-
+    Customer attributes with age and income bands and tenure as of the build's date; the extra
+    attributes of the input (numeric and text) as staged.
+-#}
+{%- set extras = [] -%}
+{%- for column, is_numeric in staged_extra_columns() -%}
+    {%- do extras.append(column) -%}
+{%- endfor -%}
 
 with
 

@@ -3,7 +3,9 @@
     The numeric features come from the model the feature catalogue names as their source, in
     catalogue order; a customer without a completed order gets the catalogue's
     when_no_purchases value (0 for counts and spend) or null (imputed later, in
-    int_customer_features_prepared, for clustering only).
+    int_customer_features_prepared, for clustering only). The text attributes - the contract's
+    and the extra text columns of the input - are the categorical features
+    (categorical_attributes).
 -#}
 {%- set catalogue = feature_catalogue() -%}
 {%- set sources = {
@@ -33,6 +35,9 @@ joined as (
         attributes.city,
         attributes.membership_tier,
         attributes.has_email,
+        {%- for column in extra_text_columns() %}
+        attributes.{{ column }},
+        {%- endfor %}
         {%- for feature, entry in catalogue.items() %}
             {%- if entry.source not in sources %}
                 {{ exceptions.raise_compiler_error(

@@ -72,19 +72,41 @@ def settings_lines(declared: Mapping[str, Any], given: Mapping[str, Any]) -> lis
     return lines + unknown_var_warnings(given, declared)
 
 
+# stg_customers' text columns that are no customer attribute: the key and the list of
+# attributes staging nulled. Its other text and boolean columns (the contract's gender, city,
+# membership_tier and has_email, then the extra text columns of the input that staging kept)
+# are what macro categorical_attributes() lets segmentation_features name.
+NOT_CATEGORICAL = ("customer_id", "invalid_attributes")
+
+
 def feature_lines(database: Path) -> list[str]:
-    """The columns usable as segmentation features, from the last build's dim_features."""
+    """The columns usable as segmentation features, from the last build: the numeric ones
+    from dim_features, then the categorical ones (the text and boolean customer attributes of
+    stg_customers), each with its status in the last fit when it took part."""
     import duckdb
 
     if not database.exists():
         return [f"{database} does not exist yet: build once to list the usable feature columns"]
     with duckdb.connect(str(database), read_only=True) as con:
-        found = con.sql("select 1 from duckdb_tables() where schema_name = 'main_marts' "
-                        "and table_name = 'dim_features'").fetchall()
-        if not found:
+        tables = {(schema, name) for schema, name in con.sql(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+        if ("main_marts", "dim_features") not in tables:
             return [f"{database} has no main_marts.dim_features: build once to list them"]
         rows = con.sql("select feature, source_model, is_default_feature, fit_status "
                        "from main_marts.dim_features order by feature_order").fetchall()
-    return [f"{feature}  from {source}{', default' if default else ''}"
-            f"{'; last fit: ' + status if status else ''}"
-            for feature, source, default, status in rows]
+        categorical = [name for name, data_type in con.sql(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'main_staging' and table_name = 'stg_customers' "
+            "order by ordinal_position").fetchall()
+            if data_type in ("VARCHAR", "BOOLEAN") and name not in NOT_CATEGORICAL]
+        fit = {}
+        if ("main_intermediate", "int_segment_fit_features") in tables:
+            fit = dict(con.sql(
+                "select feature, case when is_used then 'used' else 'excluded: ' || "
+                "excluded_reason end from main_intermediate.int_segment_fit_features").fetchall())
+    numeric = [f"{feature}  from {source}{', default' if default else ''}"
+               f"{'; last fit: ' + status if status else ''}"
+               for feature, source, default, status in rows]
+    return numeric + [f"{name}  categorical, from stg_customers"
+                      f"{'; last fit: ' + fit[name] if name in fit else ''}"
+                      for name in categorical]

@@ -174,16 +174,18 @@ def test_a_fit_on_categorical_features_only_names_segments_by_level_shares(build
 
 
 def write_marketing_campaign(directory: Path) -> None:
-    """The Kaggle marketing_campaign customers, Education as membership_tier and
-    Marital_Status as gender (the input contract's text attributes)."""
+    """The Kaggle marketing_campaign customers with their own Education and Marital_Status
+    columns (extra text columns: no column_map), and a note unique to each customer, which
+    is free text, not a categorical feature."""
     source = SHARED_DATA / "marketing_campaign" / "marketing_campaign.csv"
     with duckdb.connect() as con:
         con.execute(f"""copy (
             select cast(ID as varchar) as customer_id,
                    cast(Dt_Customer as date) as signup_date,
                    2014 - Year_Birth as age, Income as annual_income,
-                   Education as membership_tier, Marital_Status as gender,
-                   MntWines, MntMeatProducts, NumWebPurchases, NumStorePurchases
+                   Education, Marital_Status,
+                   MntWines, MntMeatProducts, NumWebPurchases, NumStorePurchases,
+                   'joined on ' || Dt_Customer || ' as no. ' || ID as "Customer Note"
             from read_csv('{source}', delim = '\t', header = true)
             ) to '{directory / "customers.parquet"}'""")
 
@@ -197,16 +199,64 @@ def test_marketing_campaign_with_education_and_marital_status(tmp_path):
     run_dbt(["build"], tmp_path, {
         "raw_data_dir": str(raw_dir),
         "segmentation_features": ["annual_income", "mntwines", "mntmeatproducts",
-                                  "numwebpurchases", "numstorepurchases", "membership_tier",
-                                  "gender"],
+                                  "numwebpurchases", "numstorepurchases", "education",
+                                  "marital_status"],
         "extra_features": {"mntwines": {"transform": "log1p"},
                            "mntmeatproducts": {"transform": "log1p"}},
     })
     assigned = assert_sql_equals_scikit_learn(tmp_path)
     shares = assert_level_shares_match_pandas(tmp_path, assigned)
-    marital = set(shares.loc[shares["feature"] == "gender", "level"])
+    marital = set(shares.loc[shares["feature"] == "marital_status", "level"])
     # Absurd, YOLO and Alone (2-3 customers each of 2,240) are grouped into 'other'
     assert {"married", "together", "single", OTHER_LEVEL} <= marital
     assert not {"absurd", "yolo", "alone"} & marital
-    education = set(shares.loc[shares["feature"] == "membership_tier", "level"])
+    education = set(shares.loc[shares["feature"] == "education", "level"])
     assert {"graduation", "phd", "master"} <= education
+    with connect(tmp_path) as con:
+        # cleaned as staging cleans the contract's text attributes ('PhD' -> 'phd')
+        assert set(con.sql("select distinct education from stg_customers").fetchnumpy()[
+            "education"]) == {"graduation", "phd", "master", "basic", "2n cycle"}
+        staged = {name for (name,) in con.sql(
+            "select column_name from information_schema.columns "
+            "where table_name = 'int_customer_features'").fetchall()}
+        importance = set(con.sql("select feature from segment_feature_importance").fetchnumpy()[
+            "feature"])
+    # the note (2,240 distinct values) is not staged: no feature, no column downstream
+    assert {"education", "marital_status"} <= staged and "customer_note" not in staged
+    assert {"education", "marital_status"} <= importance
+    # the report shows them as it shows the contract's categorical attributes
+    marts = load_marts(tmp_path / "custseg.duckdb")
+    document = build_report(marts, datetime(2026, 1, 1, tzinfo=UTC), lambda step: None)
+    start = document.index('<section id="profiles">')
+    profiles = document[start:document.index("</section>", start)]
+    assert "Categorical features" in profiles and "marital_status" in profiles
+    phd = shares[(shares["feature"] == "education") & (shares["level"] == "phd")]
+    for share in phd["share"]:
+        assert f"{100 * share:.0f}%" in profiles
+
+
+def test_text_columns_with_too_many_values_asked_for_as_features_stop_the_build(tmp_path):
+    """An id-like note and a store with more distinct values than max_categorical_levels are
+    no categorical features: asked for, each stops the build with one line naming the rule
+    (compiling base_customers, the model that checks, is enough)."""
+    raw_dir = tmp_path / "input"
+    raw_dir.mkdir()
+    pd.DataFrame({
+        "customer_id": [f"C{i:03d}" for i in range(200)],
+        "annual_income": [20_000 + 100 * i for i in range(200)],
+        "Notes": [f"called on day {i}" if i % 10 else "" for i in range(200)],
+        "Store": [f"store {i % 60}" for i in range(200)],
+    }).to_csv(raw_dir / "customers.csv", index=False)
+    result = run_dbt(["run", "--select", "base_customers"], tmp_path, {
+        "raw_data_dir": str(raw_dir),
+        "segmentation_features": ["annual_income", "Notes", "store"]}, check=False)
+    assert result.returncode != 0
+    rule = ("a categorical feature has at most max_categorical_levels (50) distinct values and "
+            "no more than half as many distinct values as non-empty ones (an id or free text "
+            "is not one).")
+    lines = result.stdout.splitlines()
+    prefix = "var segmentation_features names {}, a text column of the customers input that is "
+    for column, counts in [("notes", "180 distinct values in 180 non-empty ones"),
+                           ("store", "60 distinct values in 200 non-empty ones")]:
+        line = prefix.format(column) + f"not a categorical feature: {counts}, but {rule}"
+        assert any(text.strip().endswith(line) for text in lines), (line, result.stdout[-3000:])

@@ -34,6 +34,10 @@ def write_mall_customers(directory: Path) -> pd.DataFrame:
                 "Spending Score": round(float(np.clip(rng.normal(score, 6), 1, 100)), 1),
                 # named like a derived feature: arrives as frequency_input
                 "Frequency": int(rng.integers(0, 30)),
+                # an extra text column with few values, as exports write them: a categorical
+                # feature, cleaned; a note unique to each customer is free text, not staged
+                "Plan": [" Gold ", "GOLD", "silver", "", "Bronze"][len(rows) % 5],
+                "Notes": f"called on day {len(rows)}",
                 "group": group,
             })
     frame = pd.DataFrame(rows)
@@ -69,6 +73,12 @@ def test_customers_only_input_segments_on_chosen_extra_attributes(build_project,
     assert query(built, "select count(*) from segment_feature_profiles "
                         "where feature = 'frequency_input' and not is_clustering_feature") == [(5,)]
     assert query(built, "select max(frequency) from int_customer_features") == [(0,)]
+    # extra text columns: cleaned as the contract's text attributes, unless mostly unique
+    assert dict(query(built, "select coalesce(plan, 'null'), count(*) from int_customer_features "
+                             "group by 1")) == {"gold": 160, "silver": 80, "bronze": 80, "null": 80}
+    columns = {name for (name,) in query(built, "select column_name from information_schema."
+                                                "columns where table_name = 'stg_customers'")}
+    assert "plan" in columns and "notes" not in columns
 
 
 def test_unusable_default_features_warn_and_the_build_still_succeeds(tmp_path, mall_dir):

@@ -19,6 +19,7 @@ from conftest import connect
 from custseg.report.load import MARTS_SCHEMA, load_marts
 from custseg.report.page import STEPS, build_report
 from custseg.report.sections import (
+    distributions_frame,
     overview_frame,
     run_history_table,
     run_metadata_frame,
@@ -452,3 +453,21 @@ def test_report_renders_in_headless_chromium(report, sample_db, tmp_path):
     for name in names:
         assert html.escape(name) in dom.stdout, name
     assert "Customer segment report" in dom.stdout and "Data quality" in dom.stdout
+
+
+def test_a_feature_no_customer_of_a_segment_has_gets_no_distribution_row():
+    """A customers-only input: purchase features have no values, so no histogram (the
+    distributions mart counts 0 customers); the table leaves them out instead of failing."""
+    quartiles = {"feature_label": "x", "mean": 1.0, "p25": 1.0, "median": 1.0, "p75": 1.0}
+    distributions = pd.DataFrame([
+        {"feature": "age", "segment_id": 1, "customers": 3, **quartiles},
+        {"feature": "age", "segment_id": 2, "customers": 2, **quartiles},
+        {"feature": "avg_basket_quantity", "segment_id": 1, "customers": 0, **quartiles},
+        {"feature": "avg_basket_quantity", "segment_id": 2, "customers": 0, **quartiles},
+    ])
+    histograms = pd.DataFrame({"feature": "age", "segment_id": [1, 1, 2],
+                               "bin_number": [1, 2, 1], "customers": [2, 1, 2]})
+    segments = pd.DataFrame({"segment_id": [1, 2], "segment_name": ["One", "Two"]})
+    frame = distributions_frame(distributions, histograms, segments)
+    assert list(zip(frame["feature"], frame["segment_id"], frame["shape"], strict=True)) == [
+        ("age", 1, "2 1"), ("age", 2, "2")]

@@ -48,3 +48,34 @@ def test_segment_settings_prints_every_var_and_names_a_misspelt_one(tmp_path):
     assert ("  var n_segment is not a setting of this project and was ignored: did you mean "
             "n_segments?") in lines
     assert "build once to list the usable feature columns" in result.stdout
+
+
+def test_usable_features_list_the_extra_text_columns_as_categorical(tmp_path):
+    """segment settings lists the numeric features of dim_features, then every text or boolean
+    customer attribute staging kept - the contract's and the extra text columns of the input
+    (here education) - as categorical, with the last fit's status."""
+    import duckdb
+
+    from custseg.settings import feature_lines
+
+    database = tmp_path / "custseg.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for schema in ("main_marts", "main_staging", "main_intermediate"):
+            con.execute(f"create schema {schema}")
+        con.execute("create table main_marts.dim_features as select 'annual_income' as feature, "
+                    "1 as feature_order, 'int_customer_attributes_banded' as source_model, "
+                    "false as is_default_feature, 'used' as fit_status")
+        con.execute("create table main_staging.base (customer_id varchar, age integer, "
+                    "gender varchar, annual_income double, loyalty_points double, "
+                    "education varchar, has_email boolean, invalid_attributes varchar)")
+        con.execute("create view main_staging.stg_customers as select * from main_staging.base")
+        con.execute("create table main_intermediate.int_segment_fit_features as "
+                    "select * from (values ('annual_income', true, null), "
+                    "('education', true, null), ('gender', false, 'constant')) "
+                    "t(feature, is_used, excluded_reason)")
+    assert feature_lines(database) == [
+        "annual_income  from int_customer_attributes_banded; last fit: used",
+        "gender  categorical, from stg_customers; last fit: excluded: constant",
+        "education  categorical, from stg_customers; last fit: used",
+        "has_email  categorical, from stg_customers",
+    ]

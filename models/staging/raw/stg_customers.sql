@@ -1,8 +1,13 @@
 {#-
     Accepted customers: one row per customer_id, typed and cleaned. email is PII and stops
-    here; only has_email travels on.
+    here; only has_email travels on. The extra attributes base_customers staged (numbers, and
+    text with few distinct values: raw_extra_column_kinds) follow the contract's, in input
+    order, read off base_customers rather than classified again.
 -#}
-{%- set extras = raw_extra_numeric_columns() -%}
+{%- set extras = [] -%}
+{%- for column, is_numeric in staged_extra_columns('base_customers') -%}
+    {%- do extras.append(column) -%}
+{%- endfor -%}
 
 with
 

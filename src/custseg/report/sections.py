@@ -288,11 +288,12 @@ def histogram_shapes(histograms: pd.DataFrame) -> pd.Series:
 def distributions_frame(
     distributions: pd.DataFrame, histograms: pd.DataFrame, segments: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per feature and segment: quartiles, and the histogram's bin counts that its
-    nanoplot draws."""
+    """One row per feature and segment with values: quartiles, and the histogram's bin counts
+    that its nanoplot draws. A segment none of whose customers has the feature (e.g. a
+    purchase feature of a customers-only input) has no histogram and no row."""
     ids = [int(sid) for sid in distributions["segment_id"].unique()]
     names = segment_names(ids, segments)
-    frame = distributions.copy()
+    frame = distributions[distributions["customers"] > 0].copy()
     frame["segment"] = [names[int(sid)] for sid in frame["segment_id"]]
     shapes = histogram_shapes(histograms)
     keys = zip(frame["feature"], frame["segment_id"], strict=True)

@@ -1,20 +1,30 @@
 {#-
     Every raw customer row, typed, with the first reason it fails validation (null = accepted).
-    Invalid optional values (age outside 16-110, non-numeric, non-finite or negative income, a
-    signup date that does not parse or lies outside min_valid_ts..max_valid_ts, an extra
-    numeric attribute that is not a finite number) become null and are listed in
-    invalid_attributes instead of rejecting the customer. Of rows sharing an id the most
-    complete is kept; the others are duplicate_customer_id when every raw value equals the kept
-    row's, else conflicting_customer_id. CSV records DuckDB cannot parse are csv_* rejects.
+    Text attributes are trimmed and lowercased, empty as null (clean_text), the extra text
+    columns kept as categorical features too (raw_extra_column_kinds). Invalid optional
+    values (age outside 16-110, non-numeric, non-finite or negative income, a signup date that
+    does not parse or lies outside min_valid_ts..max_valid_ts, an extra numeric attribute that
+    is not a finite number) become null and are listed in invalid_attributes instead of
+    rejecting the customer. Of rows sharing an id the most complete is kept; the others are
+    duplicate_customer_id when every raw value equals the kept row's, else
+    conflicting_customer_id. CSV records DuckDB cannot parse are csv_* rejects.
 -#}
 {{ config(
     pre_hook="{{ custseg.capture_raw_input('customers') }}",
     post_hook="{{ custseg.release_raw_input('customers') }}",
 ) }}
 {%- set contract = raw_contract()['customers'] -%}
-{%- set extras = raw_extra_numeric_columns() -%}
-{#- Every extra input column is kept as text in raw_record; only the numeric ones are typed. -#}
+{#- Every extra input column is kept as text in raw_record; the numeric ones are typed, the
+    text ones with few distinct values cleaned, in input order (staged_extras). -#}
 {%- set kept_extras = raw_extra_columns() -%}
+{%- set staged_extras = [] -%}
+{%- set extras = [] -%}
+{%- for column, kind in raw_extra_column_kinds() -%}
+    {%- do staged_extras.append(column) -%}
+    {%- if kind == 'numeric' -%}
+        {%- do extras.append(column) -%}
+    {%- endif -%}
+{%- endfor -%}
 {#- An extra numeric attribute that is not a finite number is named too. -#}
 {%- set extra_attribute_checks = [] -%}
 {%- for column in extras -%}
@@ -47,15 +57,16 @@ typed as (
         {{ to_id('customer_id') }} as customer_id,
         {{ parse_date('signup_date', formats['signup_date']) }} as _signup_date_value,
         {{ to_number('age') }} as _age_number,
-        nullif(lower(trim(gender)), '') as gender,
-        nullif(lower(trim(city)), '') as city,
-        nullif(lower(trim(membership_tier)), '') as membership_tier,
+        {{ clean_text('gender') }} as gender,
+        {{ clean_text('city') }} as city,
+        {{ clean_text('membership_tier') }} as membership_tier,
         {{ to_number('annual_income') }} as _income_number,
         {%- for column in kept_extras %}
             cast({{ column }} as {{ dbt.type_string() }}) as raw_{{ column }},
         {%- endfor %}
-        {%- for column in extras %}
-            {{ to_number('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') }} as {{ column }},
+        {%- for column in staged_extras %}
+            {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' %}
+            {{ to_number(text) if column in extras else clean_text(text) }} as {{ column }},
         {%- endfor %}
         {{ non_null_terms | join(' + ') }} as _non_null_values
     from source
@@ -112,7 +123,7 @@ parsed_rows as (
         membership_tier,
         annual_income,
         raw_email as email,
-        {%- for column in extras %}
+        {%- for column in staged_extras %}
             {{ column }},
         {%- endfor %}
         invalid_attributes,
@@ -122,7 +133,7 @@ parsed_rows as (
 ),
 
 all_rows as (
-    {{ with_malformed_rows('parsed_rows', 'malformed', contract + extras + ['invalid_attributes']) }}
+    {{ with_malformed_rows('parsed_rows', 'malformed', contract + staged_extras + ['invalid_attributes']) }}
 )
 
 select * from all_rows
