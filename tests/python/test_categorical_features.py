@@ -7,13 +7,12 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import pairwise_distances_argmin
 
-from conftest import SHARED_DATA, connect, run_dbt
+from conftest import connect, needs_shared_data, run_dbt
 from custseg.clustering import (
     OTHER_LEVEL,
     SegmentationConfig,
@@ -24,11 +23,6 @@ from custseg.clustering import (
 )
 from custseg.report.load import load_marts
 from custseg.report.page import build_report
-
-# The catalogue's default set (dbt_project.yml) plus two categorical attributes of the sample.
-SAMPLE_FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "discount_share",
-                   "return_rate", "category_diversity", "tenure_days", "membership_tier",
-                   "gender"]
 
 
 def assert_sql_equals_scikit_learn(workdir: Path) -> pd.DataFrame:
@@ -93,8 +87,9 @@ def assert_level_shares_match_pandas(workdir: Path, assigned: pd.DataFrame) -> p
 
 
 @pytest.fixture(scope="module")
-def categorical_build(build_project) -> Path:
-    return build_project("categorical", {"segmentation_features": SAMPLE_FEATURES})
+def categorical_build(variant_build) -> Path:
+    # the catalogue's default set plus membership_tier and gender
+    return variant_build("categorical")
 
 
 def test_sql_scoring_equals_scikit_learn_with_categorical_features(categorical_build):
@@ -152,9 +147,8 @@ def test_report_shows_the_categorical_centroids_as_level_shares(categorical_buil
 TRAIT = re.compile(r"(\S+) ([a-z ]+) \((\d+)% vs (\d+)% overall\)")
 
 
-def test_a_fit_on_categorical_features_only_names_segments_by_level_shares(build_project):
-    built = build_project("categorical_only", {
-        "segmentation_features": ["membership_tier", "gender"], "n_segments": 4})
+def test_a_fit_on_categorical_features_only_names_segments_by_level_shares(variant_build):
+    built = variant_build("categorical_only")  # membership_tier and gender, K = 4
     assigned = assert_sql_equals_scikit_learn(built)
     shares = assert_level_shares_match_pandas(built, assigned).set_index(
         ["segment_id", "feature", "level"])
@@ -173,46 +167,18 @@ def test_a_fit_on_categorical_features_only_names_segments_by_level_shares(build
     assert rules["rule"].str.contains(r"(?:membership_tier|gender) !?= ").all()
 
 
-def write_marketing_campaign(directory: Path) -> None:
-    """The Kaggle marketing_campaign customers with their own Education and Marital_Status
-    columns (extra text columns: no column_map), and a note unique to each customer, which
-    is free text, not a categorical feature."""
-    source = SHARED_DATA / "marketing_campaign" / "marketing_campaign.csv"
-    with duckdb.connect() as con:
-        con.execute(f"""copy (
-            select cast(ID as varchar) as customer_id,
-                   cast(Dt_Customer as date) as signup_date,
-                   2014 - Year_Birth as age, Income as annual_income,
-                   Education, Marital_Status,
-                   MntWines, MntMeatProducts, NumWebPurchases, NumStorePurchases,
-                   'joined on ' || Dt_Customer || ' as no. ' || ID as "Customer Note"
-            from read_csv('{source}', delim = '\t', header = true)
-            ) to '{directory / "customers.parquet"}'""")
-
-
-@pytest.mark.skipif(not (SHARED_DATA / "marketing_campaign").exists(),
-                    reason="needs ../shared/data")
-def test_marketing_campaign_with_education_and_marital_status(tmp_path):
-    raw_dir = tmp_path / "input"
-    raw_dir.mkdir()
-    write_marketing_campaign(raw_dir)
-    run_dbt(["build"], tmp_path, {
-        "raw_data_dir": str(raw_dir),
-        "segmentation_features": ["annual_income", "mntwines", "mntmeatproducts",
-                                  "numwebpurchases", "numstorepurchases", "education",
-                                  "marital_status"],
-        "extra_features": {"mntwines": {"transform": "log1p"},
-                           "mntmeatproducts": {"transform": "log1p"}},
-    })
-    assigned = assert_sql_equals_scikit_learn(tmp_path)
-    shares = assert_level_shares_match_pandas(tmp_path, assigned)
+@needs_shared_data
+def test_marketing_campaign_with_education_and_marital_status(marketing_campaign_build):
+    built = marketing_campaign_build  # Education and Marital_Status among its features
+    assigned = assert_sql_equals_scikit_learn(built)
+    shares = assert_level_shares_match_pandas(built, assigned)
     marital = set(shares.loc[shares["feature"] == "marital_status", "level"])
     # Absurd, YOLO and Alone (2-3 customers each of 2,240) are grouped into 'other'
     assert {"married", "together", "single", OTHER_LEVEL} <= marital
     assert not {"absurd", "yolo", "alone"} & marital
     education = set(shares.loc[shares["feature"] == "education", "level"])
     assert {"graduation", "phd", "master"} <= education
-    with connect(tmp_path) as con:
+    with connect(built) as con:
         # cleaned as staging cleans the contract's text attributes ('PhD' -> 'phd')
         assert set(con.sql("select distinct education from stg_customers").fetchnumpy()[
             "education"]) == {"graduation", "phd", "master", "basic", "2n cycle"}
@@ -225,7 +191,7 @@ def test_marketing_campaign_with_education_and_marital_status(tmp_path):
     assert {"education", "marital_status"} <= staged and "customer_note" not in staged
     assert {"education", "marital_status"} <= importance
     # the report shows them as it shows the contract's categorical attributes
-    marts = load_marts(tmp_path / "custseg.duckdb")
+    marts = load_marts(built / "custseg.duckdb")
     document = build_report(marts, datetime(2026, 1, 1, tzinfo=UTC), lambda step: None)
     start = document.index('<section id="profiles">')
     profiles = document[start:document.index("</section>", start)]

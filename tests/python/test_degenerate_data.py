@@ -1,6 +1,7 @@
 """Degenerate data: a valid result with a recorded warning, or one clear line naming the fix.
 
-Each case is a real `dbt build` on files written here and fed through raw_data_dir.
+Each case is a real `dbt build` on files written here and fed through raw_data_dir (one that
+must stop builds what leads to the stop).
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ def customer(i: int, age: int = 30, income: int = 50_000, city: str = "leeds") -
 
 
 def failed_build(tmp_path: Path, rows: list[dict], variables: dict | None = None) -> str:
+    """The output of a build that must stop at the fit: everything up to int_segment_fit (the
+    model that stops) and segment_runs (the history it leaves), without the data tests."""
     raw_dir = write_customers(tmp_path / "input", rows)
-    result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(raw_dir), **(variables or {})},
-                     check=False)
+    result = run_dbt(["build", "--select", "+int_segment_fit", "segment_runs",
+                      "--exclude-resource-type", "test"], tmp_path,
+                     {"raw_data_dir": str(raw_dir), **(variables or {})}, check=False)
     assert result.returncode != 0
     assert "Traceback" not in result.stdout, result.stdout[-3000:]
     return result.stdout

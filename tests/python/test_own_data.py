@@ -110,53 +110,22 @@ needs_shared = pytest.mark.skipif(
 
 
 @needs_shared
-def test_marketing_campaign_dataset_with_real_campaign_responses(tmp_path):
+def test_marketing_campaign_dataset_with_real_campaign_responses(marketing_campaign_build):
     """2,240 real customers, 6 real campaigns; Income missing in 24 rows."""
-    raw_dir = tmp_path / "input"
-    raw_dir.mkdir()
-    source = SHARED_DATA / "marketing_campaign" / "marketing_campaign.csv"
-    campaigns = ["AcceptedCmp1", "AcceptedCmp2", "AcceptedCmp3", "AcceptedCmp4",
-                 "AcceptedCmp5", "Response"]
-    with duckdb.connect() as con:
-        con.execute(f"create view raw as select * from read_csv('{source}', delim = '\t', "
-                    "header = true)")
-        con.execute(f"""copy (
-            select cast(ID as varchar) as customer_id,
-                   cast(Dt_Customer as date) as signup_date,
-                   2014 - Year_Birth as age, Income as annual_income,
-                   * exclude (ID, Dt_Customer, Income, {", ".join(campaigns)})
-            from raw) to '{raw_dir / "customers.parquet"}'""")
-        con.execute(f"""copy (
-            select * from (values {", ".join(f"('{c}', '{c}', 'email', 'mixed', "
-                                            f"date '2014-01-01', date '2014-06-30')"
-                                            for c in campaigns)})
-                t(campaign_id, campaign_name, channel, offer_type, start_date, end_date)
-            ) to '{raw_dir / "campaigns.csv"}' (header)""")
-        con.execute(f"""copy (
-            {" union all ".join(f"select '{c}' as campaign_id, cast(ID as varchar) as "
-                                f"customer_id, null as contacted_at, {c} = 1 as responded, "
-                                f"null as response_revenue from raw" for c in campaigns)}
-            ) to '{raw_dir / "campaign_contacts.parquet"}'""")
-    run_dbt(["build"], tmp_path, {
-        "raw_data_dir": str(raw_dir),
-        "segmentation_features": ["annual_income", "mntwines", "mntmeatproducts",
-                                  "numwebpurchases", "numstorepurchases", "kidhome"],
-        "extra_features": {"mntwines": {"transform": "log1p"},
-                           "mntmeatproducts": {"transform": "log1p"}},
-    })
-    assert query(tmp_path, "select count(*), count(annual_income) from stg_customers") == [
+    built = marketing_campaign_build
+    assert query(built, "select count(*), count(annual_income) from stg_customers") == [
         (2240, 2216)]
-    assert query(tmp_path, "select count(*), sum(responded::int) from stg_campaign_contacts") == [
+    assert query(built, "select count(*), sum(responded::int) from stg_campaign_contacts") == [
         (6 * 2240, 144 + 30 + 163 + 167 + 163 + 334)]
-    assert query(tmp_path, "select count(*) from dim_customer_segments") == [(2240,)]
+    assert query(built, "select count(*) from dim_customer_segments") == [(2240,)]
     # the 666,666 income outlier is capped at the winsorizing bound before clustering
-    (upper,), = query(tmp_path, "select upper_bound from int_feature_bounds "
+    (upper,), = query(built, "select upper_bound from int_feature_bounds "
                                 "where feature = 'annual_income'")
     assert upper < 200_000
-    assert query(tmp_path, "select max(annual_income) from int_customer_features_prepared") == [
+    assert query(built, "select max(annual_income) from int_customer_features_prepared") == [
         (upper,)]
     # segments differ in wine spend by more than one overall standard deviation
-    (spread,), = query(tmp_path, "select max(mean_diff_sd) - min(mean_diff_sd) from "
+    (spread,), = query(built, "select max(mean_diff_sd) - min(mean_diff_sd) from "
                                  "segment_feature_profiles where feature = 'mntwines'")
     assert spread > 1.0
 

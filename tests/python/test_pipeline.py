@@ -148,7 +148,7 @@ def test_marts_add_up(sample_build):
 
 
 def test_rebuild_gives_byte_identical_assignments(sample_build, build_project):
-    again = build_project("sample_again")
+    again = build_project("sample_again", data_tests=False)  # they ran in the sample build
     sql = "select customer_id, segment_id, distance_to_centroid, margin_to_second " \
           "from dim_customer_segments order by customer_id"
     assert query(sample_build, sql) == query(again, sql)
@@ -169,12 +169,8 @@ def test_scoring_analysis_compiles_and_agrees_with_the_mart(sample_build):
     assert [row[4] for row in rows] == sorted(row[4] for row in rows)
 
 
-def test_configuration_vars_change_the_fit(build_project):
-    built = build_project("configured", {
-        "k_selection": "elbow", "scaler": "robust", "as_of_date": "2026-06-30",
-        "segmentation_features": ["recency_days", "frequency", "monetary", "loyalty_points"],
-        "k_selecton": "silhouette",  # misspelt: ignored, and said so
-    })
+def test_configuration_vars_change_the_fit(variant_build):
+    built = variant_build("configured")  # conftest.VARIANTS: elbow, robust, as_of_date, ...
     k = frame(built, "select * from segment_k_selection order by k")
     assert k.loc[k["is_chosen"], "k"].item() == elbow_k(k)
     (run,) = frame(built, "select * from segment_runs").to_dict("records")
@@ -189,7 +185,7 @@ def test_configuration_vars_change_the_fit(build_project):
     assert centroids == [(4,)]
 
 
-def test_fixed_number_of_segments(build_project):
-    built = build_project("fixed_k", {"n_segments": 4})
+def test_fixed_number_of_segments(variant_build):
+    built = variant_build("one_feature")  # n_segments: 4
     assert query(built, "select k, is_chosen from segment_k_selection") == [(4, True)]
     assert query(built, "select count(*) from segment_profiles") == [(4,)]

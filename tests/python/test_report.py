@@ -169,9 +169,9 @@ def document(report) -> str:
 
 
 @pytest.fixture(scope="module")
-def robust_db(build_project) -> Path:
-    """The sample built with the robust scaler (median / IQR): traits and centroids in IQR."""
-    return build_project("robust", {"scaler": "robust"}) / SERVING
+def robust_db(variant_build) -> Path:
+    """The sample fitted with the robust scaler (median / IQR): traits and centroids in IQR."""
+    return variant_build("configured") / SERVING
 
 
 def test_report_has_every_section_and_shows_progress(report, document):
@@ -289,8 +289,8 @@ def test_heatmap_agrees_with_traits_with_the_robust_scaler(robust_db, tmp_path):
     assert_heatmap_agrees_with_traits(robust_db, document, "IQR")
 
 
-def test_a_report_of_one_clustering_feature_draws_its_map_as_strips(build_project, tmp_path):
-    db = build_project("one_feature", {"segmentation_features": ["monetary"]}) / SERVING
+def test_a_report_of_one_clustering_feature_draws_its_map_as_strips(variant_build, tmp_path):
+    db = variant_build("one_feature") / SERVING
     out = tmp_path / "segment_report.html"
     result = run_report("--db", str(db), "--out", str(out))
     assert result.returncode == 0, result.stderr

@@ -1,7 +1,9 @@
 """Builds that die or collide: the previous marts survive, and a clash fails with a clear error.
 
-Both tests drive real `dbt build` processes against one DuckDB file. They wait on what the
-running build writes to its log (polled, with a deadline), never on fixed sleeps.
+Both tests drive real `dbt build` processes against one DuckDB file (copies of the sample
+build; its data tests ran there, so these builds leave them out: what is tested here is what
+happens to the file). They wait on what the running build writes to its log (polled, with a
+deadline), never on fixed sleeps.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pytest
 
 from conftest import DBT, REPO, run_dbt
 
+# What every build of this file runs: models, seeds and the snapshot, no data tests.
+BUILD = [str(DBT), "build", "--exclude-resource-type", "test", "unit_test"]
 # Marts that record every build (run history, drift per run, snapshot transitions): a completed
 # re-run adds to them by design; every other mart must come out identical.
 RUN_HISTORY_MARTS = {"segment_runs", "segment_centroid_drift", "segment_transitions"}
@@ -41,7 +45,7 @@ def dbt_env(workdir: Path, name: str) -> dict[str, str]:
 
 def start_build(workdir: Path, name: str) -> subprocess.Popen:
     """Starts `dbt build` in its own process group (so only it is ever signalled)."""
-    return subprocess.Popen([str(DBT), "build"], cwd=REPO, env=dbt_env(workdir, name),
+    return subprocess.Popen(BUILD, cwd=REPO, env=dbt_env(workdir, name),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
 
@@ -126,7 +130,7 @@ def test_a_killed_build_leaves_the_previous_marts_and_a_rerun_completes(built):
     assert_same_marts(mart_contents(workdir, marts), before)
 
     # The next build completes and gives the same results, plus one more run in the history.
-    run_dbt(["build"], workdir)
+    run_dbt(["build", "--exclude-resource-type", "test"], workdir)
     after = mart_contents(workdir, marts)
     assert_same_marts(after, before, skip=RUN_HISTORY_MARTS)
     assert len(after["segment_runs"]) == len(before["segment_runs"]) + 1
@@ -140,7 +144,7 @@ def test_a_second_build_on_the_same_file_fails_clearly_and_the_first_completes(b
         # there makes the overlap certain, however slow the machine.
         wait_for_log(workdir, "first", "START", first)
         os.killpg(first.pid, signal.SIGSTOP)
-        second = subprocess.run([str(DBT), "build"], cwd=REPO, env=dbt_env(workdir, "second"),
+        second = subprocess.run(BUILD, cwd=REPO, env=dbt_env(workdir, "second"),
                                 capture_output=True, text=True)
     finally:
         os.killpg(first.pid, signal.SIGCONT)

@@ -3,14 +3,16 @@
 
 Spark reads the sample as Parquet from raw_data_dir (the lake case): the raw tables of the
 DuckDB build, exported, so both engines start from the same raw text. The Spark marts are
-Parquet tables in the warehouse directory; DuckDB reads them for the comparison, so no second
-JVM starts in the test process.
+Parquet tables in the warehouse directory; DuckDB reads them for the comparison, so no JVM
+starts in the test process. Every Spark command runs in one other process
+(tests/python/spark_session.py), which starts the JVM once.
 
 A second build on each engine reads the sample with 5% of customers removed and 5% new ones
-(as in test_segment_lifecycle): the membership history (the dbt snapshot, on Spark rewritten
-as plain Parquet by macros/spark_snapshot.sql) and segment_transitions must agree. The data
-tests ran on both engines in the first builds; the second builds leave them out (the same SQL
-on other rows: what they would check there, the marts compared below check).
+(as in test_segment_lifecycle) and clusters on a categorical feature too (membership_tier):
+the fit, its level encoding, the membership history (the dbt snapshot, on Spark rewritten as
+plain Parquet by macros/spark_snapshot.sql) and segment_transitions must agree. The data tests
+ran on both engines in the first builds; the second builds leave them out (the same SQL on
+other rows: what they would check there, the marts compared below check).
 """
 
 from __future__ import annotations
@@ -48,57 +50,32 @@ FLOAT_TOLERANCE = {"rtol": 1e-9, "atol": 1e-9}
 SALT = "pepper-spark-5d2e8b07-do-not-log"
 
 
-def spark_env(workdir: Path) -> dict[str, str]:
-    return {**os.environ,
-            "SPARK_WAREHOUSE_DIR": str(workdir / "warehouse"),
-            "DBT_TARGET_PATH": str(workdir / "target"),
+SPARK_SESSION = Path(__file__).with_name("spark_session.py")
+# The sample's default features plus a categorical one: the second builds refit on them
+# (every segment new, as a changed feature list gives) and compare the encoding on both engines.
+REBUILD_FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "discount_share",
+                    "return_rate", "category_diversity", "tenure_days", "membership_tier"]
+
+
+def spark_env(workdir: Path, target: str = "target") -> dict[str, str]:
+    """The environment of a command on the Spark target in workdir (warehouse and metastore
+    kept between commands)."""
+    return {"SPARK_WAREHOUSE_DIR": str(workdir / "warehouse"),
+            # 3,000 customers: one shuffle partition, no Java generated per query
+            "SPARK_SHUFFLE_PARTITIONS": "1", "SPARK_CODEGEN": "false",
+            "DBT_TARGET_PATH": str(workdir / target),
             "DBT_LOG_PATH": str(workdir / "logs"),
             "DBT_PROFILES_DIR": str(REPO), "DBT_PROJECT_DIR": str(REPO)}
 
 
-def segment_build_on_spark(workdir: Path, raw_dir: Path, data_tests: bool = True) -> str:
-    """`segment build --target spark` on raw_dir in workdir (warehouse and metastore kept
-    between builds), with every test or without data and unit tests; returns its output."""
-    command = [str(Path(sys.executable).with_name("segment")), "build", "--target", "spark",
-               "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]
-    env = spark_env(workdir)
-    if not data_tests:  # dbt build's --exclude-resource-type, for both of its dbt builds
-        env["DBT_EXCLUDE_RESOURCE_TYPES"] = "test unit_test"
-    result = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
-    with (workdir / "segment_build.log").open("a") as log:
-        log.write(result.stdout + result.stderr)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def spark_workdir(sample_build, tmp_path_factory) -> Path:
-    """The work dir of the Spark builds, after the first one (`segment build --target spark` on
-    the sample). Its tables and manifest are also copied to first/, which later builds leave
-    as they are."""
-    pytest.importorskip("pyspark", reason="the [spark] extra is not installed: "
-                                          "pip install -e '.[dev,spark]'")
-    workdir = tmp_path_factory.mktemp("spark")
-    raw_dir = workdir / "raw"
+def exported_raw_inputs(sample_build: Path, raw_dir: Path) -> Path:
+    """The sample's raw tables as the DuckDB build loaded them (text), as Parquet files."""
     raw_dir.mkdir()
     with duckdb.connect(str(sample_build / "custseg.duckdb"), read_only=True) as con:
         for source in SOURCES:
             con.sql(f"copy main_raw.raw_{source} to '{raw_dir / source}.parquet' "
                     "(format parquet)")
-    output = segment_build_on_spark(workdir, raw_dir)
-    assert "segment build: fit run 1 on Spark (K = " in output
-    first = workdir / "first"
-    for database in (workdir / "warehouse").glob("custseg*.db"):  # one per layer
-        shutil.copytree(database, first / "warehouse" / database.name)
-    (first / "target").mkdir()
-    shutil.copy(workdir / "target" / "manifest.json", first / "target")
-    return workdir
-
-
-@pytest.fixture(scope="module")
-def spark_build(spark_workdir) -> Path:
-    """The sample built on Spark (a copy of the first build's tables and manifest)."""
-    return spark_workdir / "first"
+    return raw_dir
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +97,70 @@ def changed_input(sample_build, tmp_path_factory) -> dict:
             con.sql(f"copy (select {columns} from raw_table) to '{raw_dir / source}.parquet' "
                     "(format parquet)")
             con.unregister("raw_table")
-    return {"raw_dir": raw_dir, "removed": removed, "added": added}
+    return {"raw_dir": raw_dir, "removed": removed, "added": added,
+            "vars": {"raw_data_dir": str(raw_dir), "segmentation_features": REBUILD_FEATURES}}
+
+
+@pytest.fixture(scope="module")
+def spark_workdir(sample_build, changed_input, tmp_path_factory) -> Path:
+    """Every command on Spark, in one process (tests/python/spark_session.py), in order:
+    `segment build --target spark` on the sample (every data and unit test on Spark), a copy of
+    its tables and manifest to first/, the second build on the changed input (data tests left
+    out: what they would check there, the marts compared below check), then two `dbt show`
+    previews of customer_key with and without CUSTSEG_ID_SALT. The logs are in logs/*.log."""
+    pytest.importorskip("pyspark", reason="the [spark] extra is not installed: "
+                                          "pip install -e '.[dev,spark]'")
+    workdir = tmp_path_factory.mktemp("spark")
+    raw_dir = exported_raw_inputs(sample_build, workdir / "raw")
+    env = spark_env(workdir)
+    show = [*SHOW_COMMAND, "--vars", json.dumps({**changed_input["vars"],
+                                                "pseudonymize_customer_ids": True})]
+    plan = [
+        {"log": str(workdir / "logs" / "first_build.log"), "env": env,
+         "segment": ["build", "--target", "spark",
+                     "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]},
+        {"log": str(workdir / "logs" / "copy.log"),
+         "copy": [str(workdir / "warehouse"), str(workdir / "first" / "warehouse")]},
+        {"log": str(workdir / "logs" / "copy.log"),
+         "copy": [str(workdir / "target"), str(workdir / "first" / "target")]},
+        {"log": str(workdir / "logs" / "second_build.log"),
+         "env": {**env, "DBT_EXCLUDE_RESOURCE_TYPES": "test unit_test"},
+         "segment": ["build", "--target", "spark", "--vars", json.dumps(changed_input["vars"])]},
+        {"log": str(workdir / "logs" / "show_salted.log"),
+         "env": {**spark_env(workdir, "show_target"), "DBT_EXCLUDE_RESOURCE_TYPES": None,
+                 SALT_ENV: "$SPARK_TEST_SALT"},  # the salt itself is written nowhere
+         "dbt": [*show, "--inline", "select {{ customer_key('customer_id') }} as customer_id, "
+                                    "segment_id from {{ ref('dim_customer_segments') }}"]},
+        {"log": str(workdir / "logs" / "show_unsalted.log"), "env": {SALT_ENV: None},
+         "dbt": [*SHOW_COMMAND, "--vars", json.dumps({"pseudonymize_customer_ids": True}),
+                 "--inline", "select {{ customer_key(\"'C0001'\") }} as customer_key"]},
+    ]
+    (workdir / "plan.json").write_text(json.dumps(plan, indent=1))
+    started = subprocess.run([sys.executable, str(SPARK_SESSION), str(workdir / "plan.json")],
+                             cwd=workdir, env={**{k: v for k, v in os.environ.items()
+                                                  if k != SALT_ENV}, "SPARK_TEST_SALT": SALT},
+                             capture_output=True, text=True)
+    assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+    return workdir
+
+
+SHOW_COMMAND = ["show", "--target", "spark", "--limit", "-1", "--output", "json",
+                "--log-format", "json"]
+
+
+def spark_log(workdir: Path, name: str, succeeded: bool = True) -> str:
+    """The console output of one command of the plan; asserts its outcome."""
+    log = (workdir / "logs" / f"{name}.log").read_text()
+    code = int(log.rstrip().rsplit("exit code ", 1)[1])
+    assert (code == 0) == succeeded, log[-6000:]
+    return log
+
+
+@pytest.fixture(scope="module")
+def spark_build(spark_workdir) -> Path:
+    """The sample built on Spark (a copy of the first build's tables and manifest)."""
+    assert "segment build: fit run 1 on Spark (K = " in spark_log(spark_workdir, "first_build")
+    return spark_workdir / "first"
 
 
 @pytest.fixture(scope="module")
@@ -128,16 +168,14 @@ def duckdb_rebuild(sample_build, changed_input, tmp_path_factory) -> Path:
     """A second DuckDB build, on the changed input, over a copy of the sample build."""
     workdir = tmp_path_factory.mktemp("duckdb_rebuild")
     shutil.copy(sample_build / "custseg.duckdb", workdir / "custseg.duckdb")
-    run_dbt(["build", "--exclude-resource-type", "test"], workdir,
-            {"raw_data_dir": str(changed_input["raw_dir"])})
+    run_dbt(["build", "--exclude-resource-type", "test"], workdir, changed_input["vars"])
     return workdir
 
 
 @pytest.fixture(scope="module")
-def spark_rebuild(spark_workdir, changed_input) -> Path:
+def spark_rebuild(spark_workdir) -> Path:
     """The second Spark build, on the changed input, over the first one."""
-    output = segment_build_on_spark(spark_workdir, changed_input["raw_dir"], data_tests=False)
-    assert "segment build: fit run 2 on Spark (K = " in output
+    assert "segment build: fit run 2 on Spark (K = " in spark_log(spark_workdir, "second_build")
     return spark_workdir
 
 
@@ -238,15 +276,29 @@ def history_parts(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, pd
     return parts
 
 
-def test_the_fit_is_the_same_on_spark(sample_build, spark_build):
+def fit_differences(duckdb_dir: Path, spark_dir: Path) -> dict[str, list[str]]:
+    """Every part of the run history on Spark against DuckDB's (empty when all are equal)."""
     with duckdb.connect() as con:
-        on_spark = history_parts(con, spark_files(spark_build, "segment_model_history"))
-    with connect(sample_build) as con:
+        on_spark = history_parts(con, spark_files(spark_dir, "segment_model_history"))
+    with connect(duckdb_dir) as con:
         on_duckdb = history_parts(con, "segment_model")
     assert len(on_duckdb["centroids"]) > 0
     found = {name: differences(normalised(on_duckdb[name]), normalised(on_spark[name]))
              for name in on_duckdb}
-    assert {name: diff for name, diff in found.items() if diff} == {}
+    return {name: diff for name, diff in found.items() if diff}
+
+
+def test_the_fit_is_the_same_on_spark(sample_build, spark_build):
+    assert fit_differences(sample_build, spark_build) == {}
+
+
+def test_a_categorical_refit_is_the_same_on_spark(duckdb_rebuild, spark_rebuild):
+    # Run 2 clusters on membership_tier too: its levels and their centroids (one-hot, weighted)
+    # are learned and stored alike on both engines.
+    with connect(duckdb_rebuild) as con:
+        levels = con.sql("select distinct feature from int_segment_fit_levels").fetchall()
+    assert levels == [("membership_tier",)]
+    assert fit_differences(duckdb_rebuild, spark_rebuild) == {}
 
 
 def mart_differences(duckdb_dir: Path, spark_dir: Path) -> dict[str, list[str]]:
@@ -356,8 +408,9 @@ def test_transitions_on_spark_count_who_stayed_moved_came_and_left(
     first, second = assignments(spark_build), assignments(spark_rebuild)
     both = first.keys() & second.keys()
     moved = sum(first[c] != second[c] for c in both)
-    expected = {"stayed": len(both) - moved, "new": len(second.keys() - first.keys()),
-                "left": len(first.keys() - second.keys()), **({"moved": moved} if moved else {})}
+    counts = {"stayed": len(both) - moved, "moved": moved,
+              "new": len(second.keys() - first.keys()), "left": len(first.keys() - second.keys())}
+    expected = {transition: count for transition, count in counts.items() if count}
     pair = on_spark[on_spark["from_snapshot"] == 1]
     assert set(pair["to_snapshot"]) == {2}
     totals = pair.groupby("transition")["customers"].sum().to_dict()
@@ -370,44 +423,23 @@ def test_transitions_on_spark_count_who_stayed_moved_came_and_left(
     assert first_snapshot["customers"].sum() == len(first)
 
 
-def dbt_show_on_spark(workdir: Path, variables: dict, salt: str | None,
-                      *selection: str) -> subprocess.CompletedProcess:
-    """`dbt show --target spark` (a preview, no build) in workdir with the repo's profile and
-    CUSTSEG_ID_SALT set to `salt` (unset for None)."""
-    env = {**spark_env(workdir), "DBT_TARGET_PATH": str(workdir / "show_target")}
-    env.pop(SALT_ENV, None)
-    if salt is not None:
-        env[SALT_ENV] = salt
-    command = [str(Path(sys.executable).with_name("dbt")), "show", "--target", "spark",
-               *selection, "--limit", "-1", "--output", "json", "--log-format", "json",
-               "--vars", json.dumps(variables)]
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module")
-def spark_pseudonymised_ids(spark_rebuild, changed_input) -> dict[str, int]:
+def spark_pseudonymised_ids(spark_rebuild) -> dict[str, int]:
     """dim_customer_segments on Spark keyed by macro customer_key with pseudonymize_customer_ids
     (the ids the DuckDB serving file publishes; the marts keep real ids), previewed by `dbt show`
     with the salt in CUSTSEG_ID_SALT, which profiles.yml passes to the Spark conf."""
-    variables = {"raw_data_dir": str(changed_input["raw_dir"]), "pseudonymize_customer_ids": True}
-    result = dbt_show_on_spark(
-        spark_rebuild, variables, SALT, "--inline",
-        "select {{ customer_key('customer_id') }} as customer_id, segment_id "
-        "from {{ ref('dim_customer_segments') }}")
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    previews = [json.loads(event["data"]["preview"]) for event in map(json.loads, filter(
-        None, result.stdout.splitlines())) if event["info"]["name"] == "ShowNode"]
+    log = spark_log(spark_rebuild, "show_salted")
+    previews = [json.loads(event["data"]["preview"]) for event in map(json.loads, (
+        line for line in log.splitlines() if line.startswith("{")))
+        if event["info"]["name"] == "ShowNode"]
     assert len(previews) == 1
     return {row["customer_id"]: int(row["segment_id"]) for row in previews[0]}
 
 
 def test_spark_refuses_pseudonymising_without_a_salt(spark_rebuild):
     # As on DuckDB: no salt is an error that names the fix, not unsalted hashes.
-    variables = {"pseudonymize_customer_ids": True}
-    result = dbt_show_on_spark(spark_rebuild, variables, None, "--inline",
-                               "select {{ customer_key(\"'C0001'\") }} as customer_key")
-    assert result.returncode != 0
-    assert "custseg.id_salt is empty: export CUSTSEG_ID_SALT" in result.stdout + result.stderr
+    log = spark_log(spark_rebuild, "show_unsalted", succeeded=False)
+    assert "custseg.id_salt is empty: export CUSTSEG_ID_SALT" in log
 
 
 def test_spark_pseudonymises_ids_as_duckdb_does(spark_rebuild, spark_pseudonymised_ids):

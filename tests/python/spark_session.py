@@ -1,0 +1,65 @@
+"""Run test_spark's commands on the Spark target in one process: one JVM and one SparkSession
+for all of them, as an orchestrator would keep them, instead of one per command.
+
+    python spark_session.py PLAN.json
+
+PLAN.json is a list of steps run in order, each {"env": {NAME: value or null (unset)},
+"log": path, "dbt": [args] | "segment": [args] | "copy": [source, destination]}: `dbt` is a
+dbt command (dbtRunner), `segment` the project's `segment` command (custseg.build.main), `copy`
+a copy of a directory tree. `$NAME` in an env value is this process's environment variable
+NAME (a secret need not be written down). A command's console output goes to its log; its exit
+code (0 success) is the log's last line, `exit code N`. A failed command does not stop the plan.
+dbt-spark opens the session with the profile's settings at each statement (builder.getOrCreate),
+so a setting that changes between steps (CUSTSEG_ID_SALT, passed as conf custseg.id_salt)
+applies to the running session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+
+def run_step(step: dict) -> int:
+    """One step of the plan; its exit code."""
+    for name, value in step.get("env", {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = os.path.expandvars(value)
+    if "copy" in step:
+        source, destination = step["copy"]
+        shutil.copytree(source, destination, dirs_exist_ok=True)
+        return 0
+    if "segment" in step:
+        from custseg.build import main
+
+        try:
+            return main(step["segment"])
+        except SystemExit as stop:
+            return stop.code if isinstance(stop.code, int) else 1
+    from dbt.cli.main import dbtRunner
+
+    outcome = dbtRunner().invoke(step["dbt"])
+    if outcome.exception is not None:
+        print(outcome.exception)
+    return 0 if outcome.success else (1 if outcome.exception is None else 2)
+
+
+def main(plan_path: str) -> int:
+    for step in json.loads(Path(plan_path).read_text()):
+        log = Path(step["log"])
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as output:
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                code = run_step(step)
+            output.write(f"\nexit code {code}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1]))
