@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import DBT, REPO, run_dbt
+from conftest import REPO, run_dbt
 
 MF = Path(sys.executable).with_name("mf")
 METRICS = {
@@ -31,10 +31,19 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def test_dbt_parse_is_clean_and_the_semantic_manifest_holds_the_metrics(tmp_path):
-    result = run_dbt(["parse", "--no-partial-parse"], tmp_path)
-    assert "[WARNING]" not in result.stdout and "Warning" not in result.stdout, result.stdout
-    semantic = json.loads((tmp_path / "target" / "semantic_manifest.json").read_text())
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory) -> tuple[Path, str]:
+    """A copy of the project parsed from scratch (`dbt parse --no-partial-parse`, target in the
+    copy, where mf looks for it); the copy and dbt's output."""
+    project = copy_project(tmp_path_factory.mktemp("semantic") / "project")
+    result = run_dbt(["parse", "--no-partial-parse"], project, project_dir=project)
+    return project, result.stdout
+
+
+def test_dbt_parse_is_clean_and_the_semantic_manifest_holds_the_metrics(parsed):
+    project, output = parsed
+    assert "[WARNING]" not in output and "Warning" not in output, output
+    semantic = json.loads((project / "target" / "semantic_manifest.json").read_text())
     assert {m["name"] for m in semantic["metrics"]} == METRICS
     models = {m["name"]: m for m in semantic["semantic_models"]}
     assert set(models) == {
@@ -61,15 +70,13 @@ def mf_query(project: Path, env: dict, metrics: list[str], group_by: list[str]) 
 @pytest.mark.skipif(not MF.exists(), reason=(
     f"MetricFlow's `mf` is not installed next to {sys.executable} "
     "(pip install 'dbt-metricflow>=0.15,<0.16')"))
-def test_mf_query_answers_metrics_by_segment_from_the_duckdb_file(sample_build, tmp_path):
-    # mf reads <project>/target/semantic_manifest.json, so parse a copy of the project there.
-    project = copy_project(tmp_path / "project")
+def test_mf_query_answers_metrics_by_segment_from_the_duckdb_file(sample_build, parsed, tmp_path):
+    # mf reads <project>/target/semantic_manifest.json: the parsed copy's. That manifest names
+    # the database custseg, as the sample build's custseg.duckdb is.
+    project, _ = parsed
     env = {**os.environ, "DUCKDB_PATH": str(sample_build / "custseg.duckdb"),
            "DBT_PROFILES_DIR": str(project), "DBT_PROJECT_DIR": str(project),
            "DBT_TARGET_PATH": str(project / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
-    parsed = subprocess.run([str(DBT), "parse"], cwd=project, env=env, capture_output=True,
-                            text=True)
-    assert parsed.returncode == 0, parsed.stdout[-3000:]
 
     by_segment = mf_query(project, env, ["customers", "revenue", "average_order_value"],
                           ["segment", "segment__segment_name"])
