@@ -4,11 +4,13 @@ for all of them, as an orchestrator would keep them, instead of one per command.
     python spark_session.py PLAN.json
 
 PLAN.json is a list of steps run in order, each {"env": {NAME: value or null (unset)},
-"log": path, "dbt": [args] | "segment": [args] | "copy": [source, destination]}: `dbt` is a
-dbt command (dbtRunner), `segment` the project's `segment` command (custseg.build.main), `copy`
-a copy of a directory tree. `$NAME` in an env value is this process's environment variable
-NAME (a secret need not be written down). A command's console output goes to its log; its exit
-code (0 success) is the log's last line, `exit code N`. A failed command does not stop the plan.
+"log": path, "dbt": [args] | "segment": [args] | "copy": [source, destination] | "sql":
+[statements]}: `dbt` is a dbt command (dbtRunner), `segment` the project's `segment` command
+(custseg.build.main), `copy` a copy of a directory tree, `sql` Spark SQL statements on the
+session the commands before it opened (e.g. a loader's tables for var raw_schema). `$NAME` in
+an env value is this process's environment variable NAME (a secret need not be written down).
+A command's console output goes to its log; its exit code (0 success) is the log's last line,
+`exit code N`. A failed command does not stop the plan.
 dbt-spark opens the session with the profile's settings at each statement (builder.getOrCreate),
 so a setting that changes between steps (CUSTSEG_ID_SALT, passed as conf custseg.id_salt)
 applies to the running session.
@@ -34,6 +36,13 @@ def run_step(step: dict) -> int:
     if "copy" in step:
         source, destination = step["copy"]
         shutil.copytree(source, destination, dirs_exist_ok=True)
+        return 0
+    if "sql" in step:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.getOrCreate()
+        for statement in step["sql"]:
+            spark.sql(statement)
         return 0
     if "segment" in step:
         from custseg.build import main

@@ -8,7 +8,9 @@ starts in the test process. Every Spark command runs in one other process
 (tests/python/spark_session.py), which starts the JVM once.
 
 A second build on each engine reads the sample with 5% of customers removed and 5% new ones
-(as in test_segment_lifecycle) and clusters on a categorical feature too (membership_tier):
+(as in test_segment_lifecycle), DuckDB from files and Spark from tables of a metastore
+database (var raw_schema, as a loader leaves them), and clusters on a categorical feature too
+(membership_tier):
 the fit, its level encoding, the membership history (the dbt snapshot, on Spark rewritten as
 plain Parquet by macros/spark_snapshot.sql) and segment_transitions must agree. The data tests
 ran on both engines in the first builds; the second builds leave them out (the same SQL on
@@ -101,11 +103,17 @@ def changed_input(sample_build, tmp_path_factory) -> dict:
             "vars": {"raw_data_dir": str(raw_dir), "segmentation_features": REBUILD_FEATURES}}
 
 
+# The metastore database the second Spark build reads the changed input from (var raw_schema:
+# tables a loader wrote), where the DuckDB rebuild reads the same rows as files.
+LOADER_DATABASE = "crm_raw"
+
+
 @pytest.fixture(scope="module")
 def spark_workdir(sample_build, changed_input, tmp_path_factory) -> Path:
     """Every command on Spark, in one process (tests/python/spark_session.py), in order:
-    `segment build --target spark` on the sample (every data and unit test on Spark), a copy of
-    its tables and manifest to first/, the second build on the changed input (data tests left
+    `segment build --target spark` on the sample files (every data and unit test on Spark), a
+    copy of its tables and manifest to first/, the changed input loaded into the metastore
+    database crm_raw, the second build reading it from there (var raw_schema; data tests left
     out: what they would check there, the marts compared below check), then two `dbt show`
     previews of customer_key with and without CUSTSEG_ID_SALT. The logs are in logs/*.log."""
     pytest.importorskip("pyspark", reason="the [spark] extra is not installed: "
@@ -113,7 +121,9 @@ def spark_workdir(sample_build, changed_input, tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("spark")
     raw_dir = exported_raw_inputs(sample_build, workdir / "raw")
     env = spark_env(workdir)
-    show = [*SHOW_COMMAND, "--vars", json.dumps({**changed_input["vars"],
+    rebuild_vars = {"raw_schema": LOADER_DATABASE,
+                    "segmentation_features": changed_input["vars"]["segmentation_features"]}
+    show = [*SHOW_COMMAND, "--vars", json.dumps({**rebuild_vars,
                                                 "pseudonymize_customer_ids": True})]
     plan = [
         {"log": str(workdir / "logs" / "first_build.log"), "env": env,
@@ -123,9 +133,14 @@ def spark_workdir(sample_build, changed_input, tmp_path_factory) -> Path:
          "copy": [str(workdir / "warehouse"), str(workdir / "first" / "warehouse")]},
         {"log": str(workdir / "logs" / "copy.log"),
          "copy": [str(workdir / "target"), str(workdir / "first" / "target")]},
+        {"log": str(workdir / "logs" / "loader.log"),
+         "sql": [f"create database {LOADER_DATABASE}", *(
+             f"create table {LOADER_DATABASE}.{source} using parquet as "
+             f"select * from parquet.`{changed_input['raw_dir'] / source}.parquet`"
+             for source in SOURCES)]},
         {"log": str(workdir / "logs" / "second_build.log"),
          "env": {**env, "DBT_EXCLUDE_RESOURCE_TYPES": "test unit_test"},
-         "segment": ["build", "--target", "spark", "--vars", json.dumps(changed_input["vars"])]},
+         "segment": ["build", "--target", "spark", "--vars", json.dumps(rebuild_vars)]},
         {"log": str(workdir / "logs" / "show_salted.log"),
          "env": {**spark_env(workdir, "show_target"), "DBT_EXCLUDE_RESOURCE_TYPES": None,
                  SALT_ENV: "$SPARK_TEST_SALT"},  # the salt itself is written nowhere
