@@ -5,6 +5,7 @@ Each case is a real `dbt build` on files written here and fed through raw_data_d
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,13 @@ def failed_build(tmp_path: Path, rows: list[dict], variables: dict | None = None
                      check=False)
     assert result.returncode != 0
     assert "Traceback" not in result.stdout, result.stdout[-3000:]
+    # an error of the data or the settings, not of the project's code, counted once: dbt's
+    # summary, its ERROR= and the build summary agree (the marts that read the failed fit
+    # through a view are skipped, not counted as errors)
+    assert "Compilation Error" not in result.stdout
+    assert re.search(r"Completed with 1 error\b", result.stdout), result.stdout[-3000:]
+    assert "ERROR=1 " in result.stdout and "\n1 error: int_segment_fit\n" in result.stdout
+    assert re.search(r"Fit: run \d+ could not fit: ", result.stdout)
     return result.stdout
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -239,6 +240,7 @@ def test_mixed_line_endings_stop_the_build_naming_the_cause(tmp_path):
     assert result.returncode != 0
     assert "mixes line endings: 2 lines end in CRLF" in result.stdout
     assert "state machine" not in result.stdout
+    assert "Compilation Error" not in result.stdout  # the data's error, not the code's
 
 
 def test_a_header_two_delimiters_fit_stops_the_build_naming_the_var(tmp_path):
@@ -249,3 +251,15 @@ def test_a_header_two_delimiters_fit_stops_the_build_naming_the_var(tmp_path):
                      {"raw_data_dir": str(raw_dir)}, check=False)
     assert result.returncode != 0
     assert "its header holds as many of , and ; (1 each): set var csv_delimiter" in result.stdout
+
+
+def test_each_file_is_sniffed_once_per_node_that_reads_it(formats_build):
+    """A CSV input's dialect (delimiter, encoding, line endings: one scan of the whole file)
+    is read once per node: compiling base_<input>, its pre-hook (run in a node context of its
+    own) and the raw-row reconciliation test; several macros of a model asked for it, and
+    each scanned the file again (customers 6 times in compiling base_customers alone)."""
+    log = (formats_build / "logs" / "dbt.log").read_text(encoding="utf-8")
+    probes = re.findall(r"file_bytes as \(\s+select.*?from read_blob\('([^']+)'\)", log, re.S)
+    counts = {Path(path).name: probes.count(path) for path in set(probes)}
+    assert counts == {name: 3 for name in ("customers.csv", "transactions.csv", "campaigns.csv",
+                                           "campaign_contacts.csv")}
