@@ -176,3 +176,21 @@ def test_bad_settings_stop_the_build_before_any_model(tmp_path, variables, messa
         assert "has_email, loyalty_points" in result.stdout
     else:
         assert "var n_segment is not a setting of this project" in result.stdout
+
+
+def test_segment_build_on_spark_checks_the_settings_before_its_first_dbt_step(capsys):
+    """Spark has no dbt-duckdb plugin for the on-run-start check: `segment build` applies the
+    same rules in Python before it runs dbt at all."""
+    import json
+    from types import SimpleNamespace
+
+    from custseg.build import FIT_NODE, build_on_spark
+
+    node = SimpleNamespace(config={"segmentation": json.dumps({"features": None,
+                                                               "scaler": "bogus"})})
+    invoked = []
+    runner = SimpleNamespace(invoke=invoked.append)
+    with pytest.raises(SystemExit):
+        build_on_spark(runner, SimpleNamespace(nodes={FIT_NODE: node}), [], False)
+    assert invoked == []
+    assert "scaler must be one of ('standard', 'robust'), got 'bogus'" in capsys.readouterr().err
