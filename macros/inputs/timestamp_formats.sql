@@ -96,7 +96,11 @@
         {%- endfor -%}
         {{ return(iso) }}
     {%- endif -%}
-    {%- set forced = (var('timestamp_formats', none) or {}).get(name, {}) -%}
+    {#- Column names as input headers are normalised ('Transaction TS' is transaction_ts). -#}
+    {%- set forced = {} -%}
+    {%- for column, given in ((var('timestamp_formats', none) or {}).get(name) or {}).items() -%}
+        {%- do forced.update({normalise_column_name(column): given}) -%}
+    {%- endfor -%}
     {%- set families = timestamp_format_families() -%}
     {%- set formats = {} -%}
     {%- set detect = [] -%}

@@ -219,7 +219,8 @@ def test_timestamp_formats_and_csv_encoding_vars_settle_it(tmp_path):
     ambiguous_inputs(raw_dir, customers_encoding="latin-1")
     run_dbt(["run", "--select", "+stg_transactions", "+stg_campaigns", "stg_customers"], tmp_path, {
         "raw_data_dir": str(raw_dir), "csv_encoding": "latin-1",
-        "timestamp_formats": {"transactions": {"transaction_ts": "%d/%m/%Y %H:%M"}}})
+        # the column as a header might spell it: normalised as headers are
+        "timestamp_formats": {"transactions": {"Transaction TS": "%d/%m/%Y %H:%M"}}})
     assert query(tmp_path, "select transaction_id, transaction_ts from stg_transactions "
                            "where transaction_id in ('T001', 'T012') order by 1") == [
         ("T001", datetime(2011, 12, 1, 10, 1)), ("T012", datetime(2011, 1, 12, 10, 12))]
