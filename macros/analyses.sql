@@ -27,15 +27,15 @@
         {%- set segment_text = raw_segment_id | string | trim -%}
         {%- set segment_id = segment_text | int if segment_text.lstrip('-').isdigit() else none -%}
         {%- if segment_id not in segment_ids -%}
-            {{ exceptions.raise_compiler_error(
+            {%- do stop_build(
                 'target_segment_id ' ~ raw_segment_id ~ ' is not a segment of this build; '
-                ~ 'valid segment ids: ' ~ segment_ids | join(', ')) }}
+                ~ 'valid segment ids: ' ~ segment_ids | join(', ')) -%}
         {%- endif -%}
     {%- elif offer_type not in offer_types -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             'target_offer_type ' ~ raw_offer_type ~ ' (normalised: ' ~ offer_type ~ ') is not '
             ~ 'an offer type of this build\'s campaigns; valid offer types: '
-            ~ (offer_types | join(', ') or 'none, no campaign was accepted')) }}
+            ~ (offer_types | join(', ') or 'none, no campaign was accepted')) -%}
     {%- endif -%}
     {{ return({'offer_type': offer_type, 'segment_id': segment_id}) }}
 {% endmacro %}

@@ -1,10 +1,11 @@
 {% macro build_summary(results) %}
     {#-
         on-run-end: what this build did with the inputs, in a few console lines - per input the
-        raw rows, the accepted ones and the rejected ones by reason (data_quality_summary), and
-        the fit's warnings (segment_runs, latest run). Printed only when this invocation built
-        those models; a build that accepted 6 of 9 customers says so at the end, not only in a
-        table.
+        raw rows, the accepted ones and the rejected ones by reason (data_quality_summary), the
+        fit's warnings or the reason it could not fit (segment_runs, newest run), and the nodes
+        that failed, as many as dbt's ERROR=
+        counts. Printed only when this invocation built those models; a build that accepted 6
+        of 9 customers says so at the end, not only in a table.
     -#}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set built = {} -%}
@@ -36,16 +37,27 @@
                 ~ (', rejected: ' ~ (ns.rejected | join(', ')) if ns.rejected else '')) -%}
         {%- endfor -%}
         {%- if 'segment_runs' in built -%}
+            {#- The newest run, fitted or not (is_latest flags the newest fitted one). -#}
             {%- set fit = run_query(
-                "select run_number, chosen_k, customers, warnings from "
+                "select run_number, chosen_k, customers, warnings, error from "
                 ~ _built_relation(built['segment_runs'])
-                ~ " where is_latest"
+                ~ " order by run_number desc limit 1"
             ) -%}
             {%- for row in fit.rows -%}
-                {%- do lines.append(
-                    'Fit: run ' ~ row[0] ~ ', ' ~ row[1] ~ ' segments of ' ~ row[2]
-                    ~ ' customers' ~ ('; warnings: ' ~ row[3] if row[3] else ', no warnings')) -%}
+                {%- do lines.append('Fit: run ' ~ row[0] ~ (
+                    ' could not fit: ' ~ row[4] if row[4] else
+                    ', ' ~ row[1] ~ ' segments of ' ~ row[2] ~ ' customers'
+                    ~ ('; warnings: ' ~ row[3] if row[3] else ', no warnings'))) -%}
             {%- endfor -%}
+        {%- endif -%}
+        {#- The statuses dbt's ERROR= counts (an error, a failed test, a partial success). -#}
+        {%- set failed = [] -%}
+        {%- for result in results if result.status in ['error', 'fail', 'partial success'] -%}
+            {%- do failed.append(result.node.name) -%}
+        {%- endfor -%}
+        {%- if failed -%}
+            {%- do lines.append(failed | length ~ ' error' ~ ('s' if failed | length > 1 else '')
+                ~ ': ' ~ failed | join(', ')) -%}
         {%- endif -%}
         {{ log(lines | join('\n'), info=True) }}
     {%- endif -%}

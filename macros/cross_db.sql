@@ -149,3 +149,36 @@
         {{ delimiter }}
     )
 {%- endmacro %}
+
+
+{% macro named_values_map(columns, prefix, value_type) %}
+    {#-
+        A map from each of `columns` (names, as text keys) to its value, read from
+        `prefix ~ column` and cast to `value_type`: one typed column holding a varying set of
+        columns (the extra customer attributes in dim_customer_segments). An empty map of that
+        type when there is no column.
+    -#}
+    {{ return(adapter.dispatch('named_values_map', 'custseg')(columns, prefix, value_type)) }}
+{% endmacro %}
+
+{% macro duckdb__named_values_map(columns, prefix, value_type) -%}
+    {%- if columns -%}
+        map([{% for column in columns %}'{{ column }}'{{ ", " if not loop.last }}{% endfor %}], [
+            {%- for column in columns -%}
+                cast({{ prefix ~ column }} as {{ value_type }}){{ ", " if not loop.last }}
+            {%- endfor -%}
+        ])
+    {%- else -%}
+        cast(map() as map({{ dbt.type_string() }}, {{ value_type }}))
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__named_values_map(columns, prefix, value_type) -%}
+    {%- if columns -%}
+        map({% for column in columns -%}
+            '{{ column }}', cast({{ prefix ~ column }} as {{ value_type }}){{ ", " if not loop.last }}
+        {%- endfor %})
+    {%- else -%}
+        cast(map() as map<{{ dbt.type_string() }}, {{ value_type }}>)
+    {%- endif -%}
+{%- endmacro %}

@@ -11,64 +11,88 @@
     {#-
         Feature name -> entry with every field filled: source, when_no_purchases, transform,
         impute, default, label, high, low. The catalogue's features first, in its order, then
-        the extra customer attributes in input order. Unknown fields or values stop the build;
-        a feature without a label is labelled by its name ('loyalty_points' -> 'Loyalty points').
+        the extra customer attributes in input order (catalogue_entry fills and checks each).
+        A var that is gone stops the build here too (`dbt compile` runs no on-run-start).
     -#}
-    {%- set defaults = {
-        'source': none, 'when_no_purchases': none, 'transform': 'none', 'impute': 'median',
-        'default': false, 'label': none, 'high': none, 'low': none,
-    } -%}
-    {%- set retired = {
-        'log_transform_features': 'transform: log1p', 'impute_with_upper_bound': 'impute: upper_bound',
-    } -%}
-    {%- for old_var, field in retired.items() if var(old_var, none) is not none -%}
-        {{ exceptions.raise_compiler_error(
-            "var " ~ old_var ~ " is gone: say " ~ field ~ " in the feature's entry of var "
-            ~ "feature_catalogue, or of var extra_features for a column of your own file.") }}
-    {%- endfor -%}
+    {%- do check_retired_vars() -%}
     {%- set entries = {} -%}
     {%- for name, entry in var('feature_catalogue').items() -%}
         {%- do entries.update({name: entry}) -%}
     {%- endfor -%}
     {%- set extras = extra_numeric_columns() -%}
+    {%- set described = extra_features_setting() -%}
     {%- for name in extras -%}
-        {%- do entries.update({name: dict(
-            {'source': 'stg_customers'},
-            **var('extra_features', {}).get(name, {}))}) -%}
+        {%- do entries.update({name: dict({'source': 'stg_customers'}, **described.get(name, {}))}) -%}
     {%- endfor -%}
     {#- A unit test sees no input, so it has no extra columns to check the var against. -#}
     {%- if execute and model.resource_type != 'unit_test' -%}
-        {%- for name in var('extra_features', {}) if name not in extras -%}
-            {{ exceptions.raise_compiler_error(
-                "var extra_features names '" ~ name ~ "', which is not an extra numeric column of "
-                ~ "the customers input (those are: " ~ (extras | join(', ') or 'none') ~ ").") }}
-        {%- endfor -%}
+        {%- do check_extra_features(extras, 'numeric') -%}
     {%- endif -%}
 
     {%- set catalogue = {} -%}
     {%- for name, entry in entries.items() -%}
-        {%- for field in entry if field not in defaults -%}
-            {{ exceptions.raise_compiler_error(
-                "feature '" ~ name ~ "': unknown field '" ~ field ~ "' (fields: "
-                ~ (defaults.keys() | join(', ')) ~ ").") }}
-        {%- endfor -%}
-        {%- set filled = dict(defaults, **entry) -%}
-        {%- if filled.label is none -%}
-            {%- do filled.update({'label': name.replace('_', ' ') | capitalize}) -%}
-        {%- endif -%}
-        {%- if filled.transform not in ['none', 'log1p'] -%}
-            {{ exceptions.raise_compiler_error(
-                "feature '" ~ name ~ "': transform must be none or log1p, not '"
-                ~ filled.transform ~ "'.") }}
-        {%- endif -%}
-        {%- if filled.impute not in ['median', 'upper_bound'] -%}
-            {{ exceptions.raise_compiler_error(
-                "feature '" ~ name ~ "': impute must be median or upper_bound, not '"
-                ~ filled.impute ~ "'.") }}
-        {%- endif -%}
-        {%- do catalogue.update({name: filled}) -%}
+        {%- do catalogue.update({name: catalogue_entry(name, entry)}) -%}
     {%- endfor -%}
     {{ return(catalogue) }}
+{% endmacro %}
+
+
+{% macro catalogue_entry(name, entry) %}
+    {#-
+        A feature's catalogue entry with every field filled (defaults below; a feature without
+        a label is labelled by its name: 'loyalty_points' -> 'Loyalty points'). An unknown
+        field or value stops the build naming it; on-run-start checks every entry this way
+        (check_settings) before any model builds.
+    -#}
+    {%- set defaults = {
+        'source': none, 'when_no_purchases': none, 'transform': 'none', 'impute': 'median',
+        'default': false, 'label': none, 'high': none, 'low': none,
+    } -%}
+    {%- for field in entry if field not in defaults -%}
+        {%- do stop_build(
+            "feature '" ~ name ~ "': unknown field '" ~ field ~ "' (fields: "
+            ~ (defaults.keys() | join(', ')) ~ ").") -%}
+    {%- endfor -%}
+    {%- set filled = dict(defaults, **entry) -%}
+    {%- if filled.label is none -%}
+        {%- do filled.update({'label': name.replace('_', ' ') | capitalize}) -%}
+    {%- endif -%}
+    {%- if filled.transform not in ['none', 'log1p'] -%}
+        {%- do stop_build(
+            "feature '" ~ name ~ "': transform must be none or log1p, not '"
+            ~ filled.transform ~ "'.") -%}
+    {%- endif -%}
+    {%- if filled.impute not in ['median', 'upper_bound'] -%}
+        {%- do stop_build(
+            "feature '" ~ name ~ "': impute must be median or upper_bound, not '"
+            ~ filled.impute ~ "'.") -%}
+    {%- endif -%}
+    {{ return(filled) }}
+{% endmacro %}
+
+
+{% macro extra_features_setting() %}
+    {#- Var extra_features with its names normalised as input headers are ('Spending Score'). -#}
+    {%- set described = {} -%}
+    {%- for name, entry in (var('extra_features', none) or {}).items() -%}
+        {%- do described.update({normalise_column_name(name): entry}) -%}
+    {%- endfor -%}
+    {{ return(described) }}
+{% endmacro %}
+
+
+{% macro check_extra_features(extras, kind=none) %}
+    {#-
+        Stops the build when var extra_features names a column that is not one of `extras`:
+        at the start of a build the extra columns of the customers input (check_settings),
+        later the `kind` ('numeric') ones staging typed (feature_catalogue).
+    -#}
+    {%- for name in extra_features_setting() if name not in extras -%}
+        {%- do stop_build(
+            "var extra_features names '" ~ name ~ "', which is not an extra "
+            ~ (kind ~ " " if kind else "") ~ "column of the customers input (those are: "
+            ~ (extras | join(', ') or 'none') ~ ").") -%}
+    {%- endfor -%}
 {% endmacro %}
 
 
@@ -109,8 +133,17 @@
 
 
 {% macro segmentation_features() %}
-    {#- The features K-means is asked to cluster on, in order. -#}
-    {{ return(var('segmentation_features', none) or default_segmentation_features()) }}
+    {#-
+        The features K-means is asked to cluster on, in order: var segmentation_features, its
+        names normalised as input headers are ('Spending Score' is spending_score), else the
+        catalogue's default set (to which the fit adds every usable numeric customer attribute
+        when no purchase feature of it is usable: custseg.run.with_attribute_fallback).
+    -#}
+    {%- set names = [] -%}
+    {%- for name in var('segmentation_features', none) or default_segmentation_features() -%}
+        {%- do names.append(normalise_column_name(name)) -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {% endmacro %}
 
 
@@ -122,7 +155,13 @@
         (extra_text_columns: those with few distinct values, categorical_levels_rule), as the
         extra numeric columns join the numeric features.
     -#}
-    {{ return(['gender', 'city', 'membership_tier', 'has_email'] + extra_text_columns()) }}
+    {{ return(contract_categorical_attributes() + extra_text_columns()) }}
+{% endmacro %}
+
+
+{% macro contract_categorical_attributes() %}
+    {#- The text and boolean customer attributes of the input contract (has_email: from email). -#}
+    {{ return(['gender', 'city', 'membership_tier', 'has_email']) }}
 {% endmacro %}
 
 

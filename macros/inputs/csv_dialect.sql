@@ -9,7 +9,22 @@
 -#}
 
 {% macro csv_dialect(path) %}
-    {#- {delimiter, encoding, path}: path is the file to read, a UTF-8 copy for other encodings. -#}
+    {#-
+        {delimiter, encoding, path}: path is the file to read, a UTF-8 copy for other
+        encodings. Found once per node (node_cache): a model asks for its input's columns in
+        several macros, and each read would scan the whole file again.
+    -#}
+    {%- set cache = node_cache() -%}
+    {%- set key = 'csv_dialect:' ~ path -%}
+    {%- if key not in cache -%}
+        {%- do cache.update({key: custseg.csv_dialect_of(path)}) -%}
+    {%- endif -%}
+    {{ return(cache[key]) }}
+{% endmacro %}
+
+
+{% macro csv_dialect_of(path) %}
+    {#- csv_dialect, read from the file's bytes. -#}
     {%- set file = custseg.sql_string(path) -%}
     {%- set probe -%}
         with
@@ -52,10 +67,10 @@
     {%- endset -%}
     {%- set row = run_query(probe).rows[0] -%}
     {%- if row[3] > 0 and row[4] > row[3] -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             "'" ~ path ~ "' mixes line endings: " ~ row[3] ~ " lines end in CRLF (\\r\\n) and "
             ~ (row[4] - row[3]) ~ " in LF (\\n). DuckDB reads one kind per file: save it again "
-            ~ "with one kind (e.g. dos2unix '" ~ path ~ "') and rebuild.") }}
+            ~ "with one kind (e.g. dos2unix '" ~ path ~ "') and rebuild.") -%}
     {%- endif -%}
 
     {%- set delimiter = var('csv_delimiter', none) -%}
@@ -71,9 +86,9 @@
             {%- do best.append(candidate) -%}
         {%- endfor -%}
         {%- if most > 0 and best | length > 1 -%}
-            {{ exceptions.raise_compiler_error(
+            {%- do stop_build(
                 "'" ~ path ~ "': its header holds as many of " ~ best | map('replace', '\t', 'tab')
-                | join(' and ') ~ " (" ~ most ~ " each): set var csv_delimiter.") }}
+                | join(' and ') ~ " (" ~ most ~ " each): set var csv_delimiter.") -%}
         {%- endif -%}
         {%- set delimiter = best[0] if most > 0 else ',' -%}
     {%- endif -%}
@@ -99,9 +114,9 @@
     {%- set names = {'utf8': 'utf-8', 'latin1': 'latin-1', 'iso88591': 'latin-1',
                      'windows1252': 'windows-1252', 'cp1252': 'windows-1252'} -%}
     {%- if key not in names -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             "var csv_encoding: '" ~ given ~ "' is not one of utf-8, latin-1 (iso-8859-1), "
-            ~ "windows-1252 (cp1252); leave it null to detect.") }}
+            ~ "windows-1252 (cp1252); leave it null to detect.") -%}
     {%- endif -%}
     {{ return(names[key]) }}
 {% endmacro %}

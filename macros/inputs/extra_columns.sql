@@ -15,11 +15,42 @@
 {% endmacro %}
 
 
+{% macro input_extra_columns() %}
+    {#-
+        The extra columns of the customers input that could be features (named as raw_source
+        names them; none named like personal data), from the input's header alone: what the
+        settings check knows before any model builds (check_settings). The bundled seeds are
+        read from their file, which a new database has not loaded yet.
+    -#}
+    {%- set seed = graph.nodes.get('seed.' ~ project_name ~ '.raw_customers') -%}
+    {%- if raw_origin() == 'seeds' and seed is not none -%}
+        {%- set present = {} -%}
+        {%- for column in csv_header(seed.root_path ~ '/' ~ seed.original_file_path) -%}
+            {%- do present.update({normalise_column_name(column): adapter.quote(column)}) -%}
+        {%- endfor -%}
+        {%- set derived = derived_column_names() -%}
+        {%- set columns = [] -%}
+        {%- for column in raw_input_columns('customers', none, present)['extras'] -%}
+            {%- do columns.append(raw_extra_alias(column, derived)) -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- set columns = raw_extra_columns() -%}
+    {%- endif -%}
+    {%- set features = [] -%}
+    {%- for column in columns if not is_pii_column(column) -%}
+        {%- do features.append(column) -%}
+    {%- endfor -%}
+    {{ return(features) }}
+{% endmacro %}
+
+
 {% macro raw_extra_column_kinds() %}
     {#-
         The extra customer columns staging keeps, in input order, as (column, kind) pairs: kind
-        'numeric' when every non-null value is a number (as to_number reads them: '$1,200' is
-        one), 'text' when it is not but its cleaned values (clean_text) pass
+        'boolean' when every non-null value is a boolean as to_boolean reads it (true/false,
+        yes/no, t/f, y/n, 1/0 in any case: a TRUE/FALSE export column is a flag, not a
+        two-level text), else 'numeric' when every one is a number (as to_number reads them:
+        '$1,200' is one), else 'text' when its cleaned values (clean_text) pass
         categorical_levels_rule. Other columns (empty ones, free text, ids) stay only in
         raw_record. A column named like personal data (pii_column_pattern: a phone number is
         all digits) is never kept. One query over the raw input, for staging; later layers
@@ -41,6 +72,9 @@
                 {%- for column in candidates %}
                     {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' %}
                     count({{ column }}) > 0
+                    and count({{ column }}) = count({{ to_boolean(text) }})
+                    as {{ column }}__is_boolean,
+                    count({{ column }}) > 0
                     and count({{ column }}) = count(try_cast({{ number_text(
                         'trim(' ~ text ~ ')') }} as double))
                     as {{ column }}__is_numeric,
@@ -56,9 +90,11 @@
             {%- endfor -%}
             {%- set refused = [] -%}
             {%- for column in candidates -%}
-                {%- set levels = row[3 * loop.index0 + 1] | int -%}
-                {%- set values = row[3 * loop.index0 + 2] | int -%}
-                {%- if row[3 * loop.index0] -%}
+                {%- set levels = row[4 * loop.index0 + 2] | int -%}
+                {%- set values = row[4 * loop.index0 + 3] | int -%}
+                {%- if row[4 * loop.index0] -%}
+                    {%- do kinds.append((column, 'boolean')) -%}
+                {%- elif row[4 * loop.index0 + 1] -%}
                     {%- do kinds.append((column, 'numeric')) -%}
                 {%- elif values > 0 and categorical_levels_rule(levels, values) is none -%}
                     {%- do kinds.append((column, 'text')) -%}
@@ -71,7 +107,7 @@
             {%- endfor -%}
             {%- if refused -%}
                 {#- One line per column asked for. -#}
-                {{ exceptions.raise_compiler_error(refused | join('\n')) }}
+                {%- do stop_build(refused | join('\n')) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
@@ -103,7 +139,7 @@
         The extra customer attributes as staged in stg_customers (or base_customers), in its
         column order, as (column, is_numeric) pairs: its columns that its documentation does
         not list, numeric when their type is a number (to_number's double), else text
-        (clean_text). Read off the built relation without a ref(), so calling this adds no
+        (clean_text) or boolean (to_boolean), both categorical. Read off the built relation without a ref(), so calling this adds no
         lineage edge (every caller is downstream of the model anyway).
     -#}
     {%- set extras = [] -%}
@@ -133,7 +169,7 @@
 
 
 {% macro extra_text_columns() %}
-    {#- The extra text customer attributes of stg_customers: categorical features. -#}
+    {#- The extra text and boolean customer attributes of stg_customers: categorical features. -#}
     {%- set names = [] -%}
     {%- for column, is_numeric in staged_extra_columns() if not is_numeric -%}
         {%- do names.append(column) -%}

@@ -68,17 +68,17 @@
     {%- set raw_dir = var('raw_data_dir', none) -%}
     {%- set raw_schema = var('raw_schema', none) -%}
     {%- if raw_dir is not none and raw_schema is not none -%}
-        {{ exceptions.raise_compiler_error(
-            "Set one of vars raw_data_dir (files) and raw_schema (warehouse tables), not both.") }}
+        {%- do stop_build(
+            "Set one of vars raw_data_dir (files) and raw_schema (warehouse tables), not both.") -%}
     {%- endif -%}
     {%- if raw_schema is none and var('raw_database', none) is not none -%}
-        {{ exceptions.raise_compiler_error(
-            "Var raw_database needs var raw_schema: the schema of that database the inputs are in.") }}
+        {%- do stop_build(
+            "Var raw_database needs var raw_schema: the schema of that database the inputs are in.") -%}
     {%- endif -%}
     {%- if raw_schema is not none and target.type == 'spark'
         and var('raw_database', none) is not none -%}
-        {{ exceptions.raise_compiler_error(
-            "On Spark a metastore database is a schema: set raw_schema to it, without raw_database.") }}
+        {%- do stop_build(
+            "On Spark a metastore database is a schema: set raw_schema to it, without raw_database.") -%}
     {%- endif -%}
     {{ return('files' if raw_dir is not none else 'warehouse' if raw_schema is not none else 'seeds') }}
 {% endmacro %}
@@ -111,17 +111,17 @@
         {%- set found = adapter.get_relation(
             database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
         {%- if found is none and name == 'customers' -%}
-            {{ exceptions.raise_compiler_error(
-                "raw_schema: there is no table " ~ relation ~ ": customers is the one required input.") }}
+            {%- do stop_build(
+                "raw_schema: there is no table " ~ relation ~ ": customers is the one required input.") -%}
         {%- endif -%}
         {{ return(none if found is none else relation | string) }}
     {%- else -%}
         {%- set raw_dir = var('raw_data_dir') -%}
         {%- set path = adapter.dispatch('find_raw_file', 'custseg')(raw_dir, name) -%}
         {%- if path is none and name == 'customers' -%}
-            {{ exceptions.raise_compiler_error(
+            {%- do stop_build(
                 "raw_data_dir '" ~ raw_dir ~ "' has no customers.parquet or customers.csv: "
-                ~ "customers is the one required input.") }}
+                ~ "customers is the one required input.") -%}
         {%- endif -%}
         {{ return(none if path is none
             else adapter.dispatch('read_raw_file', 'custseg')(path, name)) }}
@@ -140,12 +140,17 @@
 
 
 {% macro normalise_column_name(column) %}
-    {#- A column name as the contract spells it: lowercase, each run of non-alphanumerics as _. -#}
+    {#-
+        A column name as the contract spells it: lowercase, each run of non-alphanumerics as _
+        (`Spending Score` is spending_score). Input headers and the names in feature-list vars
+        (segmentation_features, extra_features) go through it; the fit's Python twin is
+        custseg.settings.normalise_name (tests/python/test_settings.py checks they agree).
+    -#}
     {{ return(modules.re.sub('[^a-z0-9]+', '_', column | string | lower).strip('_')) }}
 {% endmacro %}
 
 
-{% macro raw_input_columns(name, from_sql) %}
+{% macro raw_input_columns(name, from_sql, present=none) %}
     {#-
         How the columns of input `name` (read from relation text `from_sql`) meet the contract:
         a dict of `contract` (contract column -> the input's quoted column, or none), `extras`
@@ -154,32 +159,33 @@
         var column_map names for it ({customers: {membership_tier: membership_type}}), the
         column of its own name, the first of its raw_column_aliases present. A column_map entry
         that names no contract column or no column of the input, or an input without one of its
-        raw_required_columns, stops the build with one line naming the input.
+        raw_required_columns, stops the build with one line naming the input. `present`, the
+        input's columns as raw_columns gives them, saves reading them from `from_sql`.
     -#}
     {%- set contract = raw_contract()[name] -%}
-    {%- set present = raw_columns(from_sql) -%}
+    {%- set present = raw_columns(from_sql) if present is none else present -%}
     {%- set found = [] -%}
     {%- for column in present.values() -%}
         {%- do found.append(column.strip('"').strip('`')) -%}
     {%- endfor -%}
     {%- set column_map = var('column_map', none) or {} -%}
     {%- for input in column_map if input not in raw_contract() -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             "column_map: '" ~ input ~ "' is not an input; the inputs are "
-            ~ raw_contract().keys() | join(', ') ~ ".") }}
+            ~ raw_contract().keys() | join(', ') ~ ".") -%}
     {%- endfor -%}
     {%- set mapped = {} -%}
     {%- for key, theirs in (column_map.get(name) or {}).items() -%}
         {%- set column = normalise_column_name(key) -%}
         {%- if column not in contract -%}
-            {{ exceptions.raise_compiler_error(
+            {%- do stop_build(
                 "column_map." ~ name ~ ": '" ~ column ~ "' is not a contract column of " ~ name
-                ~ "; they are " ~ contract | join(', ') ~ ".") }}
+                ~ "; they are " ~ contract | join(', ') ~ ".") -%}
         {%- endif -%}
         {%- if execute and normalise_column_name(theirs) not in present -%}
-            {{ exceptions.raise_compiler_error(
+            {%- do stop_build(
                 "column_map." ~ name ~ "." ~ column ~ ": " ~ raw_input_label(name) ~ " has no column '"
-                ~ theirs ~ "'; its columns are " ~ found | join(', ') ~ ".") }}
+                ~ theirs ~ "'; its columns are " ~ found | join(', ') ~ ".") -%}
         {%- endif -%}
         {%- do mapped.update({column: normalise_column_name(theirs)}) -%}
     {%- endfor -%}
@@ -198,10 +204,10 @@
         {%- do missing.append(column) -%}
     {%- endfor -%}
     {%- if execute and missing -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             raw_input_label(name) ~ " has columns " ~ found | join(', ') ~ " but " ~ name
             ~ " needs " ~ missing | join(', ') ~ ": map yours with var column_map, e.g. {"
-            ~ name ~ ": {" ~ missing[0] ~ ": your_column}}.") }}
+            ~ name ~ ": {" ~ missing[0] ~ ": your_column}}.") -%}
     {%- endif -%}
     {%- set columns = {} -%}
     {%- for column in contract -%}
@@ -259,9 +265,7 @@
                 ~ dbt.type_string() ~ ') as ' ~ column) -%}
         {%- endfor -%}
         {%- for column, original in columns['extras'].items() -%}
-            {#- An extra column named like a column the project derives gets an _input suffix. -#}
-            {%- set alias = column ~ '_input' if column in derived else column -%}
-            {%- do selects.append(original ~ ' as ' ~ alias) -%}
+            {%- do selects.append(original ~ ' as ' ~ raw_extra_alias(column, derived)) -%}
         {%- endfor -%}
         (select {{ selects | join(', ') }} from {{ from_sql }})
     {%- endif -%}
@@ -279,6 +283,16 @@
         {%- endfor -%}
     {%- endif -%}
     {{ return(columns) }}
+{% endmacro %}
+
+
+{% macro raw_extra_alias(column, derived) %}
+    {#-
+        The name an extra input column (normalised) goes by downstream: its own, with an _input
+        suffix when the project derives a column of that name (`derived`:
+        derived_column_names()), so your pre-computed Frequency never overwrites frequency.
+    -#}
+    {{ return(column ~ '_input' if column in derived else column) }}
 {% endmacro %}
 
 

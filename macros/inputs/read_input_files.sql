@@ -33,10 +33,10 @@
 
 {% macro spark__read_raw_file(path, name) %}
     {%- if not path.endswith('.parquet') -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             "raw_data_dir: on Spark the inputs must be Parquet (" ~ path ~ " is CSV). Convert "
             ~ "it, e.g. with DuckDB: copy (from read_csv('NAME.csv', all_varchar = true)) to "
-            ~ "'NAME.parquet', or build on DuckDB, which reads CSV strictly.") }}
+            ~ "'NAME.parquet', or build on DuckDB, which reads CSV strictly.") -%}
     {%- endif -%}
     parquet.{{ adapter.quote(path) }}
 {% endmacro %}

@@ -96,7 +96,11 @@
         {%- endfor -%}
         {{ return(iso) }}
     {%- endif -%}
-    {%- set forced = (var('timestamp_formats', none) or {}).get(name, {}) -%}
+    {#- Column names as input headers are normalised ('Transaction TS' is transaction_ts). -#}
+    {%- set forced = {} -%}
+    {%- for column, given in ((var('timestamp_formats', none) or {}).get(name) or {}).items() -%}
+        {%- do forced.update({normalise_column_name(column): given}) -%}
+    {%- endfor -%}
     {%- set families = timestamp_format_families() -%}
     {%- set formats = {} -%}
     {%- set detect = [] -%}
@@ -115,9 +119,9 @@
         {%- endif -%}
     {%- endfor -%}
     {%- for column in forced if column not in columns -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             "var timestamp_formats: " ~ name ~ " has no date or timestamp column '" ~ column
-            ~ "' (its are: " ~ columns | join(', ') ~ ").") }}
+            ~ "' (its are: " ~ columns | join(', ') ~ ").") -%}
     {%- endfor -%}
     {%- if execute and detect -%}
         {%- set counts = [] -%}
@@ -146,13 +150,13 @@
                 {%- do best.append(family) -%}
             {%- endfor -%}
             {%- if best | length > 1 -%}
-                {{ exceptions.raise_compiler_error(
+                {%- do stop_build(
                     name ~ "." ~ column ~ ": " ~ most ~ " of the " ~ row[offset]
                     ~ " values in its first " ~ timestamp_detection_rows() ~ " rows parse in more than one format (" ~ best | join(', ')
                     ~ "; e.g. every day is 12 or less): set var timestamp_formats, e.g. {"
                     ~ name ~ ": {" ~ column ~ ": '" ~ ((families[best[0]] or []) + [best[0], best[0]])[1]
                     ~ "'}} or '" ~ ((families[best[1]] or []) + [best[1], best[1]])[1]
-                    ~ "' (strptime formats), or a format name: " ~ best | join(' / ') ~ ".") }}
+                    ~ "' (strptime formats), or a format name: " ~ best | join(' / ') ~ ".") -%}
             {%- endif -%}
             {%- do formats.update({column: best[0] if best else 'iso'}) -%}
         {%- endfor -%}
@@ -249,9 +253,9 @@
     {%- for piece in pieces -%}
         {%- if piece.startswith('%') and piece | length == 2 -%}
             {%- if piece[1] not in directives -%}
-                {{ exceptions.raise_compiler_error(
+                {%- do stop_build(
                     "var timestamp_formats: '" ~ strptime_format ~ "': " ~ piece
-                    ~ " has no Spark equivalent here.") }}
+                    ~ " has no Spark equivalent here.") -%}
             {%- endif -%}
             {%- set adjacent = (not loop.first and loop.previtem.startswith('%'))
                 or (not loop.last and loop.nextitem.startswith('%')) -%}

@@ -40,9 +40,9 @@ joined as (
         {%- endfor %}
         {%- for feature, entry in catalogue.items() %}
             {%- if entry.source not in sources %}
-                {{ exceptions.raise_compiler_error(
+                {%- do stop_build(
                     "feature '" ~ feature ~ "': source must be one of "
-                    ~ (sources.keys() | join(', ')) ~ ", not '" ~ entry.source ~ "'.") }}
+                    ~ (sources.keys() | join(', ')) ~ ", not '" ~ entry.source ~ "'.") -%}
             {%- endif %}
             {%- set column = sources[entry.source] ~ '.' ~ feature %}
             {%- if entry.when_no_purchases is none %}

@@ -42,7 +42,8 @@ long_form as (
                 'median' as impute_strategy,
                 cast({{ feature }}__median as double) as impute_value,
             {%- endif %}
-            '{{ catalogue[feature].transform }}' as transform
+            '{{ catalogue[feature].transform }}' as transform,
+            '{{ catalogue[feature].source }}' as source_model
         from statistics
         {%- if not loop.last %}
             union all

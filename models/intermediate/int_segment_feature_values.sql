@@ -1,8 +1,10 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='view') }}
 {#-
     Every customer's numeric features in long form (customer, segment, feature, value; extra customer
     attributes included), flagged when K-means clustered on the feature: what the segment
-    profile marts aggregate. Ephemeral, so each mart reads it as a CTE and nothing is stored.
+    profile marts aggregate. A view, so nothing is stored and each mart's query inlines it. Not
+    ephemeral: when a model upstream fails, dbt reports every mart reading an ephemeral model as
+    one more error ("ERROR SKIP"), so its error count would not match ERROR=.
 -#}
 {%- set features = numeric_feature_columns() -%}
 

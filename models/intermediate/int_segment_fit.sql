@@ -12,10 +12,10 @@
         ~ "(select max(run_number) from " ~ ref('segment_model') ~ ")"
     ) -%}
     {%- if failure.rows | length > 0 %}
-        {{ exceptions.raise_compiler_error(
+        {%- do stop_build(
             "The segmentation could not be fitted (segment_model run "
             ~ failure.rows[0][0] ~ "): " ~ failure.rows[0][1]
-        ) }}
+        ) -%}
     {%- endif %}
 {%- endif %}
 

@@ -3,6 +3,8 @@
 On DuckDB (the default target) it is exactly `dbt build`: the fit is a dbt Python model. On a
 Spark target it runs three steps in one process, sharing one SparkSession:
 
+0. the fit's settings, checked (custseg.clustering.settings_error, as on-run-start does on
+   DuckDB through its plugin): a bad one stops here, before any dbt step;
 1. `dbt build --exclude segment_model+`: seeds, staging, features and their tests;
 2. the fit (custseg.spark_fit): the same code as the DuckDB Python model, reading its inputs
    from the layers' databases the manifest names and appending a run to segment_model_history
@@ -64,12 +66,19 @@ def build_on_spark(runner: Any, manifest: Any, dbt_args: list[str], full_refresh
     from dbt_common.invocation import get_invocation_id
     from pyspark.sql import SparkSession
 
+    from custseg.clustering import settings_error
     from custseg.spark_fit import FIT_INPUTS, fit_on_spark
 
-    refresh = ["--full-refresh"] if full_refresh else []
-    invoke(runner, ["build", "--exclude", "segment_model+", *refresh, *dbt_args])
     node = manifest.nodes[FIT_NODE]
     settings = _settings(node)
+    # Spark has no dbt-duckdb plugin for the on-run-start check to call: the fit's settings
+    # are checked here, before the first dbt step (the feature names by the fit, after it).
+    problem = settings_error(settings, known=None, defaults=None)
+    if problem:
+        print(f"segment build: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(1)
+    refresh = ["--full-refresh"] if full_refresh else []
+    invoke(runner, ["build", "--exclude", "segment_model+", *refresh, *dbt_args])
     inputs = {name: _relation(manifest, name) for name in FIT_INPUTS}
     started = time.perf_counter()
     # dbt-spark's session method left its SparkSession in this process: the fit reuses it.

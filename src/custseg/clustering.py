@@ -11,14 +11,20 @@ segment_model history table; the SQL macro `assign_segment` then scores customer
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from custseg.settings import normalise_name
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
+
+# scikit-learn is imported by the functions that fit: the settings check every build starts
+# with (settings_error, through custseg.duckdb_plugin) then loads in a fraction of a second.
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,18 @@ class SegmentationConfig:
         if self.rules_max_depth < 1:
             raise SegmentationError(
                 f"rules_max_depth must be at least 1, got {self.rules_max_depth}")
+        for name, value, least in (("n_init", self.n_init, 1),
+                                   ("fit_sample_size", self.fit_sample_size, MIN_CUSTOMERS),
+                                   ("silhouette_sample_size", self.silhouette_sample_size, 2),
+                                   ("random_state", self.random_state, 0)):
+            if value < least:
+                raise SegmentationError(f"var {name} must be at least {least}, got {value}")
+        if self.random_state > 2**32 - 1:
+            raise SegmentationError(
+                f"var random_state must be at most {2**32 - 1}, got {self.random_state}")
+        if self.match_max_distance < 0:
+            raise SegmentationError("var segment_match_max_distance must be at least 0, got "
+                                    f"{self.match_max_distance}")
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> SegmentationConfig:
@@ -114,6 +132,38 @@ def _whole_number(key: str, value: Any) -> int:
     if number is None or not number.is_integer():
         raise SegmentationError(f"var {key} must be a whole number, got {value!r}")
     return int(number)
+
+
+def check_feature_names(wanted: Sequence[str], known: Sequence[str]) -> None:
+    """Stop when var segmentation_features names a column that is no feature (a typo, or a
+    column of another input), listing the features there are."""
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise SegmentationError(
+            f"var segmentation_features names {', '.join(map(repr, unknown))}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not among the features: "
+            f"{', '.join(known)}")
+
+
+def settings_error(
+    settings: Mapping[str, Any], known: Sequence[str] | None, defaults: Sequence[str] | None
+) -> str | None:
+    """Why the fit could not use these settings (segment_model's config: the dbt vars), or
+    None: the fit's own rules (check_feature_names, SegmentationConfig), applied before the
+    build starts (macro check_settings through custseg.duckdb_plugin; `segment build` on
+    Spark). `known` are the usable feature columns (None: not known yet, the fit checks the
+    names); `defaults` the default set (None: not known yet)."""
+    wanted = [normalise_name(name) for name in settings.get("features") or []]
+    try:
+        if known is not None:
+            check_feature_names(wanted, known)
+        features = wanted if settings.get("features") is not None else defaults
+        # Without the default set, the other settings are checked on a stand-in feature.
+        SegmentationConfig.from_mapping({**settings, "features": (
+            ["default"] if features is None else features)})
+    except SegmentationError as error:
+        return str(error)
+    return None
 
 
 @dataclass(frozen=True)
@@ -290,6 +340,8 @@ def apply_scaler(matrix: np.ndarray, center: np.ndarray, scale: np.ndarray) -> n
 
 
 def _kmeans(k: int, config: SegmentationConfig) -> KMeans:
+    from sklearn.cluster import KMeans
+
     return KMeans(n_clusters=k, init="k-means++", n_init=config.n_init,
                   random_state=config.random_state)
 
@@ -312,6 +364,8 @@ def evaluate_k(scaled: np.ndarray, config: SegmentationConfig,
                n_distinct: int | None = None) -> tuple[pd.DataFrame, dict[int, KMeans]]:
     """One row per candidate K: inertia, silhouette (sampled), Davies-Bouldin, CH; and the
     fitted model per K, so the chosen K is not fitted twice (same data and seed, same fit)."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
     rows, models = [], {}
     for k in candidate_ks(config, len(scaled), n_distinct):
         models[k] = model = _kmeans(k, config).fit(scaled)
@@ -379,9 +433,9 @@ def load_features(relation: Any, features: tuple[str, ...]) -> pd.DataFrame:
     """customer_id and the wanted feature columns of a DuckDB relation, sorted by customer_id.
 
     Only the feature matrix crosses into Python (as NumPy arrays); features the relation lacks
-    are skipped here and reported by `usable_features`.
+    are skipped here and reported by `usable_features`; a name given twice is read once.
     """
-    present = [name for name in features if name in relation.columns]
+    present = [name for name in dict.fromkeys(features) if name in relation.columns]
     columns = ", ".join(f'"{name}"' for name in ["customer_id", *present])
     query = f"select {columns} from features order by customer_id"
     return pd.DataFrame(relation.query("features", query).fetchnumpy())

@@ -10,11 +10,15 @@ an error that says so.
 It also registers the file side of publishing (custseg.serving) as DuckDB functions, so the
 on-run-end SQL of macros/serving.sql can ask where the serving file goes and move a finished
 copy into place: custseg_serving_path(build_path), custseg_parquet_dir(),
-custseg_scratch_path(final, run_id, directory), custseg_move_into_place(scratch, final).
+custseg_scratch_path(final, run_id, directory), custseg_move_into_place(scratch, final); and
+the settings check of on-run-start (macros/check_settings.sql), so that the fit's own rules
+(custseg.clustering.settings_error) stop a build before its first model:
+custseg_check_settings(settings, known, defaults).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -36,9 +40,28 @@ def salt_macro_sql(salt: str | None) -> str:
     return f"create or replace temp macro custseg_id_salt() as {body}"
 
 
-def register_serving_functions(conn: Any) -> None:
-    """The custseg.serving file operations as DuckDB scalar functions on `conn` (and its
-    cursors); each returns text."""
+def check_settings(settings: str, known: str, defaults: str) -> str:
+    """custseg_check_settings(): JSON {error, warnings} for the fit's settings (segment_model's
+    config, JSON), the usable feature columns and the default set (JSON lists, or null when
+    not known): the error the fit would stop with (custseg.clustering.settings_error), and one line
+    per var given on the command line that the project does not declare."""
+    # Imported here: the fit's modules (scikit-learn) load only when a build checks.
+    from custseg.clustering import settings_error
+    from custseg.settings import (
+        command_line_vars,
+        declared_vars,
+        project_dir,
+        unknown_var_warnings,
+    )
+
+    error = settings_error(json.loads(settings), json.loads(known), json.loads(defaults))
+    warnings = unknown_var_warnings(command_line_vars(), declared_vars(project_dir()))
+    return json.dumps({"error": error, "warnings": warnings})
+
+
+def register_functions(conn: Any) -> None:
+    """The custseg.serving file operations and the settings check as DuckDB scalar functions
+    on `conn` (and its cursors); each returns text."""
     text, flag = "VARCHAR", "BOOLEAN"
     functions: list[tuple[str, Callable[..., str], list[str]]] = [
         ("custseg_serving_path", lambda build: str(serving.serving_path(build)), [text]),
@@ -46,17 +69,18 @@ def register_serving_functions(conn: Any) -> None:
         ("custseg_scratch_path", lambda final, run_id, directory: str(
             serving.scratch_path(final, run_id, directory)), [text, text, flag]),
         ("custseg_move_into_place", serving.move_into_place, [text, text]),
+        ("custseg_check_settings", check_settings, [text, text, text]),
     ]
     for name, function, parameters in functions:
         conn.create_function(name, function, parameters, text, side_effects=True)
 
 
 class Plugin(BasePlugin):
-    """Registers the serving functions on the connection and defines custseg_id_salt() on
-    each cursor (temporary macros are per connection)."""
+    """Registers the functions on the connection and defines custseg_id_salt() on each cursor
+    (temporary macros are per connection)."""
 
     def configure_connection(self, conn: Any) -> None:
-        register_serving_functions(conn)
+        register_functions(conn)
 
     def configure_cursor(self, cursor: Any) -> None:
         cursor.execute(salt_macro_sql(os.environ.get(SALT_ENV)))

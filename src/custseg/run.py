@@ -27,11 +27,14 @@ from custseg.clustering import (
     SegmentationError,
     SegmentationResult,
     apply_scaler,
+    check_feature_names,
     fit_segments,
     is_categorical,
+    usable_features,
 )
 from custseg.explain import Explanation, explain_segments
 from custseg.lifecycle import SegmentIds, match_segment_ids, previous_fit
+from custseg.settings import normalise_name
 
 
 def _list_of(*fields: tuple[str, pa.DataType]) -> pa.DataType:
@@ -159,28 +162,61 @@ def feature_fingerprint(frame: pd.DataFrame, features: list[str]) -> str:
     return digest.hexdigest()
 
 
+PURCHASE_SOURCE = "int_transactions_aggregated_to_customers"
+"""The model that defines the purchase features (feature catalogue `source`); every other
+numeric feature is an attribute of the customers input (age, income, tenure, extra columns)."""
+
+Bounds = Sequence[tuple[str, str, bool, str]]
+"""int_feature_bounds rows (feature, transform, is_default_feature, source_model), in
+catalogue order."""
+
+
+@dataclass(frozen=True)
+class DefaultFeatures:
+    """What the fit clusters on when var segmentation_features is null: the catalogue's
+    default set, and, when none of its purchase features is usable (a customers-only input, or
+    transactions that do not vary), every usable numeric customer attribute too."""
+
+    purchase: tuple[str, ...]  # the default features the transactions define
+    attributes: tuple[str, ...]  # every numeric feature of the customers input
+
+
 def resolve_features(
-    settings: Mapping[str, Any], bounds: Sequence[tuple[str, str, bool]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The settings with `features` filled in, and each feature's transform.
+    settings: Mapping[str, Any], bounds: Bounds
+) -> tuple[dict[str, Any], dict[str, str], DefaultFeatures | None]:
+    """The settings with `features` filled in (names normalised as input headers are:
+    `Spending Score` is spending_score), each feature's transform, and the default set's
+    fallback (None when var segmentation_features names the features)."""
+    transforms = {name: transform for name, transform, _, _ in bounds}
+    wanted = [normalise_name(name) for name in settings.get("features") or []]
+    if settings.get("features") is not None:
+        return {**settings, "features": wanted}, transforms, None
+    defaults = DefaultFeatures(
+        purchase=tuple(name for name, _, is_default, source in bounds
+                       if is_default and source == PURCHASE_SOURCE),
+        attributes=tuple(name for name, _, _, source in bounds if source != PURCHASE_SOURCE))
+    features = [name for name, _, is_default, _ in bounds if is_default]
+    return {**settings, "features": features}, transforms, defaults
 
-    `bounds` are int_feature_bounds rows (feature, transform, is_default_feature) in catalogue
-    order; without var segmentation_features the fit uses the catalogue's default set.
-    """
-    wanted = list(settings.get("features") or
-                  [name for name, _, is_default in bounds if is_default])
-    return {**settings, "features": wanted}, {name: transform for name, transform, _ in bounds}
 
-
-def check_feature_names(wanted: Sequence[str], known: Sequence[str]) -> None:
-    """Stop when var segmentation_features names a column that is no feature (a typo, or a
-    column of another input), listing the features there are."""
-    unknown = [name for name in wanted if name not in known]
-    if unknown:
-        raise SegmentationError(
-            f"var segmentation_features names {', '.join(map(repr, unknown))}, which "
-            f"{'is' if len(unknown) == 1 else 'are'} not among the features: "
-            f"{', '.join(known)}")
+def with_attribute_fallback(
+    frame: pd.DataFrame, settings: Mapping[str, Any], defaults: DefaultFeatures | None
+) -> tuple[dict[str, Any], list[str]]:
+    """The settings, with every usable numeric customer attribute added to the default set
+    when none of its purchase features is usable, and the warning that says so."""
+    if defaults is None or not defaults.purchase:
+        return dict(settings), []
+    if usable_features(frame, defaults.purchase)[0]:
+        return dict(settings), []
+    features = list(settings["features"])
+    added, _ = usable_features(frame, tuple(
+        name for name in defaults.attributes if name not in features))
+    if not added:
+        return dict(settings), []
+    return {**settings, "features": features + added}, [
+        "no purchase feature of the default set is usable (no transactions, or none that "
+        f"vary): the fit uses every usable numeric customer attribute ({', '.join(added)}) "
+        "beside it; set var segmentation_features to choose"]
 
 
 def fit_run(
@@ -189,16 +225,20 @@ def fit_run(
     transforms: Mapping[str, str],
     history: Sequence[Run],
     context: RunContext,
+    defaults: DefaultFeatures | None = None,
 ) -> Run:
     """Fit, give the segments stable ids against the history, explain them: one run.
 
-    Settings or data the segmentation can not work with (SegmentationError) give a failed run:
-    its `error` holds the reason, which int_segment_fit turns into a one-line dbt error.
+    `defaults` (resolve_features) is the default set's fallback when var
+    segmentation_features is null. Settings or data the segmentation can not work with
+    (SegmentationError) give a failed run: its `error` holds the reason, which int_segment_fit
+    turns into a one-line dbt error.
     """
     try:
         categorical = [name for name in frame.columns
                        if name != "customer_id" and name not in transforms]
         check_feature_names(settings.get("features") or [], [*transforms, *categorical])
+        settings, notes = with_attribute_fallback(frame, settings, defaults)
         config = SegmentationConfig.from_mapping(settings)
         result = fit_segments(frame, config)
     except SegmentationError as error:
@@ -212,8 +252,8 @@ def fit_run(
         result.columns or result.features,
         {**transforms, **{level.column: "indicator" for level in result.levels or []}},
         config.rules_max_depth, config.random_state, result.feature_of_column())
-    return fitted_run(result, ids, labels, explanation,
-                      feature_fingerprint(frame, result.features), context)
+    return with_warnings(fitted_run(result, ids, labels, explanation,
+                                    feature_fingerprint(frame, result.features), context), notes)
 
 
 def with_warnings(run: Run, extra: Sequence[str]) -> Run:

@@ -11,11 +11,23 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+NON_ALPHANUMERIC = re.compile("[^a-z0-9]+")
+
+
+def normalise_name(name: Any) -> str:
+    """A column or feature name as the input contract spells it: lowercase, each run of
+    non-alphanumerics as `_`, none at either end (`Spending Score` is `spending_score`). Input
+    headers are normalised by macro normalise_column_name (macros/inputs/input_contract.sql),
+    names in feature-list vars by that macro in SQL and by this function in the fit: the same
+    rule in both languages (tests/python/test_settings.py renders the macro and compares)."""
+    return NON_ALPHANUMERIC.sub("_", str(name).lower()).strip("_")
 
 
 def project_dir() -> Path:

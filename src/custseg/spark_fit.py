@@ -77,7 +77,7 @@ def load_spark_features(table: DataFrame, features: tuple[str, ...]) -> pd.DataF
     Only those columns leave Spark (through Arrow). The sort happens in pandas: Python sorts
     strings by code point, which is the byte order DuckDB's and Spark's `order by` use.
     """
-    present = [name for name in features if name in table.columns]
+    present = [name for name in dict.fromkeys(features) if name in table.columns]
     frame = table.select("customer_id", *present).toPandas()
     frame = frame.sort_values("customer_id", kind="stable", ignore_index=True)
     types = dict(table.dtypes)
@@ -119,16 +119,16 @@ def fit_on_spark(
     history_table = f"{schema}.{HISTORY_TABLE}"
     history = [] if full_refresh else read_history(spark, history_table)
     bounds = spark.table(inputs["int_feature_bounds"]).orderBy("feature_order").select(
-        "feature", "transform", "is_default_feature").collect()
-    settings, transforms = resolve_features(settings, [tuple(row) for row in bounds])
+        "feature", "transform", "is_default_feature", "source_model").collect()
+    settings, transforms, defaults = resolve_features(settings, [tuple(row) for row in bounds])
     quality = spark.table(inputs["data_quality_summary"]).toPandas()
     context = RunContext(
         run_number=next_run_number(history), run_id=run_id,
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
         input_rows=input_rows(quality))
-    features = load_spark_features(spark.table(inputs["int_customer_features_prepared"]),
-                                   tuple(settings["features"]))
-    run = fit_run(features, settings, transforms, history, context)
+    features = load_spark_features(spark.table(inputs["int_customer_features_prepared"]), (
+        *settings["features"], *(defaults.attributes if defaults else ())))
+    run = fit_run(features, settings, transforms, history, context, defaults)
     write_history(spark, run, history_table, replace=full_refresh)
     return SparkFitResult(
         run_number=context.run_number, customers=len(features),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -348,20 +349,40 @@ def test_cleaned_values_are_accepted_and_named(csv_build):
         ("unknown",), ("unknown",)]
 
 
+def non_finite(value: object) -> int:
+    """How many floating-point numbers in a value (nested in lists, structs, maps) are NaN or
+    infinite."""
+    if isinstance(value, float):
+        return 0 if math.isfinite(value) else 1
+    if isinstance(value, dict):
+        return sum(non_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return sum(non_finite(item) for item in value)
+    return 0
+
+
 def test_no_model_holds_a_nan_or_an_infinity(csv_build):
-    """Every floating-point column of every table and view the build made is finite or null
-    (the planted NaN, inf and 1e400 values stay in the rejects' raw text only)."""
+    """Every floating-point value of every table and view the build made is finite or null
+    (the planted NaN, inf and 1e400 values stay in the rejects' raw text only): the
+    floating-point columns, and those nested in lists, structs and maps (the fit's run
+    history, the extra attributes of dim_customer_segments)."""
     workdir, _ = csv_build
     with duckdb.connect(str(workdir / "custseg.duckdb"), read_only=True) as con:
         columns = con.sql("""
-            select table_schema, table_name, column_name from information_schema.columns
-            where data_type in ('DOUBLE', 'FLOAT', 'REAL') or data_type like 'DECIMAL%'
+            select table_schema, table_name, column_name,
+                data_type in ('DOUBLE', 'FLOAT', 'REAL') or data_type like 'DECIMAL%' as flat
+            from information_schema.columns
+            where regexp_matches(data_type, '(DOUBLE|FLOAT|REAL|DECIMAL)')
         """).fetchall()
         found = {(table, column): con.sql(
             f'select count(*) from "{schema}"."{table}" where not isfinite("{column}")'
-        ).fetchall()[0][0] for schema, table, column in columns}
+        ).fetchall()[0][0] if flat else sum(non_finite(value) for (value,) in con.sql(
+            f'select "{column}" from "{schema}"."{table}"').fetchall())
+            for schema, table, column, flat in columns}
     assert len(found) > 50 and {"base_transactions", "stg_customers", "dim_customer_segments",
                                 "segment_feature_histograms"} <= {t for t, _ in found}
+    assert {("segment_model", "centroids"), ("segment_model", "k_metrics"),
+            ("dim_customer_segments", "extra_numeric_attributes")} <= set(found)
     assert {key: count for key, count in found.items() if count} == {}
 
 

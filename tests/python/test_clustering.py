@@ -233,3 +233,18 @@ def test_min_level_share_must_be_a_share():
         {"features": ["x"], "min_level_share": "0.05"}).min_level_share == 0.05
     with pytest.raises(SegmentationError, match="min_level_share"):
         SegmentationConfig.from_mapping({"features": ["x"], "min_level_share": 1.5})
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"n_init": 0}, "var n_init must be at least 1, got 0"),
+    ({"fit_sample_size": 2}, "var fit_sample_size must be at least 3, got 2"),
+    ({"silhouette_sample_size": 1}, "var silhouette_sample_size must be at least 2, got 1"),
+    ({"random_state": -1}, "var random_state must be at least 0, got -1"),
+    ({"random_state": 2**32}, "var random_state must be at most 4294967295"),
+    ({"match_max_distance": -0.5}, "var segment_match_max_distance must be at least 0"),
+])
+def test_settings_scikit_learn_would_refuse_are_one_clear_error(settings, message):
+    """Each of these reached scikit-learn (a traceback) or sampled no rows; now the fit and
+    the settings check of on-run-start stop with the setting's name."""
+    with pytest.raises(SegmentationError, match=message.replace("(", r"\(")):
+        SegmentationConfig.from_mapping({"features": ["x"], **settings})

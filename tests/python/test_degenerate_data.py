@@ -6,6 +6,7 @@ must stop builds what leads to the stop).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,13 @@ def failed_build(tmp_path: Path, rows: list[dict], variables: dict | None = None
                      {"raw_data_dir": str(raw_dir), **(variables or {})}, check=False)
     assert result.returncode != 0
     assert "Traceback" not in result.stdout, result.stdout[-3000:]
+    # an error of the data or the settings, not of the project's code, counted once: dbt's
+    # summary, its ERROR= and the build summary agree (the marts that read the failed fit
+    # through a view are skipped, not counted as errors)
+    assert "Compilation Error" not in result.stdout
+    assert re.search(r"Completed with 1 error\b", result.stdout), result.stdout[-3000:]
+    assert "ERROR=1 " in result.stdout and "\n1 error: int_segment_fit\n" in result.stdout
+    assert re.search(r"Fit: run \d+ could not fit: ", result.stdout)
     return result.stdout
 
 

@@ -99,7 +99,7 @@ def test_a_feature_added_in_three_places_reaches_every_mart(with_store_share):
     ({"log_transform_features": ["monetary"]},
      "var log_transform_features is gone: say transform: log1p"),
     ({"extra_features": {"spending_scor": {"transform": "log1p"}}},
-     "var extra_features names 'spending_scor', which is not an extra numeric column"),
+     "var extra_features names 'spending_scor', which is not an extra"),
 ])
 def test_a_catalogue_mistake_stops_the_build_naming_it(tmp_path, variables, message):
     result = run_dbt(["compile", "--select", "int_feature_bounds"], tmp_path, variables,

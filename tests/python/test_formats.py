@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -218,7 +219,8 @@ def test_timestamp_formats_and_csv_encoding_vars_settle_it(tmp_path):
     ambiguous_inputs(raw_dir, customers_encoding="latin-1")
     run_dbt(["run", "--select", "+stg_transactions", "+stg_campaigns", "stg_customers"], tmp_path, {
         "raw_data_dir": str(raw_dir), "csv_encoding": "latin-1",
-        "timestamp_formats": {"transactions": {"transaction_ts": "%d/%m/%Y %H:%M"}}})
+        # the column as a header might spell it: normalised as headers are
+        "timestamp_formats": {"transactions": {"Transaction TS": "%d/%m/%Y %H:%M"}}})
     assert query(tmp_path, "select transaction_id, transaction_ts from stg_transactions "
                            "where transaction_id in ('T001', 'T012') order by 1") == [
         ("T001", datetime(2011, 12, 1, 10, 1)), ("T012", datetime(2011, 1, 12, 10, 12))]
@@ -239,6 +241,7 @@ def test_mixed_line_endings_stop_the_build_naming_the_cause(tmp_path):
     assert result.returncode != 0
     assert "mixes line endings: 2 lines end in CRLF" in result.stdout
     assert "state machine" not in result.stdout
+    assert "Compilation Error" not in result.stdout  # the data's error, not the code's
 
 
 def test_a_header_two_delimiters_fit_stops_the_build_naming_the_var(tmp_path):
@@ -249,3 +252,15 @@ def test_a_header_two_delimiters_fit_stops_the_build_naming_the_var(tmp_path):
                      {"raw_data_dir": str(raw_dir)}, check=False)
     assert result.returncode != 0
     assert "its header holds as many of , and ; (1 each): set var csv_delimiter" in result.stdout
+
+
+def test_each_file_is_sniffed_once_per_node_that_reads_it(formats_build):
+    """A CSV input's dialect (delimiter, encoding, line endings: one scan of the whole file)
+    is read once per node: compiling base_<input>, its pre-hook (run in a node context of its
+    own) and the raw-row reconciliation test; several macros of a model asked for it, and
+    each scanned the file again (customers 6 times in compiling base_customers alone)."""
+    log = (formats_build / "logs" / "dbt.log").read_text(encoding="utf-8")
+    probes = re.findall(r"file_bytes as \(\s+select.*?from read_blob\('([^']+)'\)", log, re.S)
+    counts = {Path(path).name: probes.count(path) for path in set(probes)}
+    assert counts == {name: 3 for name in ("customers.csv", "transactions.csv", "campaigns.csv",
+                                           "campaign_contacts.csv")}

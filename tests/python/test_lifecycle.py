@@ -10,7 +10,9 @@ from custseg.clustering import SegmentationConfig, fit_segments
 from custseg.explain import explain_segments, leaf_conditions, rule_text, variance_explained
 from custseg.lifecycle import PreviousFit, latest_fit, match_segment_ids, previous_fit
 from custseg.run import (
+    PURCHASE_SOURCE,
     RUN_SCHEMA,
+    DefaultFeatures,
     Run,
     RunContext,
     as_table,
@@ -20,6 +22,7 @@ from custseg.run import (
     fit_run,
     input_rows,
     next_run_number,
+    resolve_features,
 )
 
 CENTERS = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 20.0], [20.0, 0.0]])
@@ -244,3 +247,37 @@ def test_a_history_of_an_earlier_layout_stops_with_the_fix():
     check_history_columns(RUN_SCHEMA.names)
     with pytest.raises(ValueError, match="--full-refresh"):
         check_history_columns(["run_number", "run_id", "fitted_at", "section", "k", "metric"])
+
+
+def test_a_default_fit_without_usable_purchase_features_adds_every_customer_attribute():
+    """var segmentation_features null: the default set, and when none of its purchase
+    features is usable (no transactions), every usable numeric customer attribute too."""
+    frame = customers(CENTERS[:3]).rename(columns={"x": "income", "y": "score"})
+    frame["frequency"] = 0.0  # no transactions: constant
+    frame["recency_days"] = np.nan  # all null
+    frame["age"] = np.nan  # an attribute the input lacks: not added
+    frame["tenure_days"] = 7.0  # a default attribute, constant here
+    bounds = [("recency_days", "none", True, PURCHASE_SOURCE),
+              ("frequency", "log1p", True, PURCHASE_SOURCE),
+              ("tenure_days", "none", True, "int_customer_attributes_banded"),
+              ("age", "none", False, "int_customer_attributes_banded"),
+              ("income", "none", False, "int_customer_attributes_banded"),
+              ("score", "none", False, "stg_customers")]
+    settings, transforms, defaults = resolve_features({"features": None, "n_init": 4}, bounds)
+    assert settings["features"] == ["recency_days", "frequency", "tenure_days"]
+    assert defaults == DefaultFeatures(purchase=("recency_days", "frequency"),
+                                       attributes=("tenure_days", "age", "income", "score"))
+    fit = fit_run(frame, settings, transforms, [], context([]), defaults)
+    assert fit["error"] is None and fit["chosen_k"] == 3
+    assert [(f["feature"], f["is_used"], f["excluded_reason"]) for f in fit["features"]] == [
+        ("recency_days", False, "all_null"), ("frequency", False, "constant"),
+        ("tenure_days", False, "constant"), ("income", True, None), ("score", True, None)]
+    assert fit["warnings"].endswith(
+        "no purchase feature of the default set is usable (no transactions, or none that "
+        "vary): the fit uses every usable numeric customer attribute (income, score) beside "
+        "it; set var segmentation_features to choose")
+    # with one purchase feature that varies, the default set is left as it is
+    frame["frequency"] = np.arange(len(frame)) % 4
+    fit = fit_run(frame, settings, transforms, [], context([]), defaults)
+    assert [f["feature"] for f in fit["features"]] == ["recency_days", "frequency", "tenure_days"]
+    assert "customer attribute" not in (fit["warnings"] or "")

@@ -38,6 +38,10 @@ def write_mall_customers(directory: Path) -> pd.DataFrame:
                 # feature, cleaned; a note unique to each customer is free text, not staged
                 "Plan": [" Gold ", "GOLD", "silver", "", "Bronze"][len(rows) % 5],
                 "Notes": f"called on day {len(rows)}",
+                # a flag as exports write it (seed 004's TRUE/FALSE): a boolean attribute, set
+                # for the high spending scores
+                "Discount_Applied": ["TRUE", "True", "true"][len(rows) % 3] if score > 50
+                else "FALSE",
                 "group": group,
             })
     frame = pd.DataFrame(rows)
@@ -53,10 +57,16 @@ def mall_dir(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
 
 def test_customers_only_input_segments_on_chosen_extra_attributes(build_project, mall_dir):
     raw_dir, truth = mall_dir
+    # names in vars as the file's headers spell them: normalised as the headers are
     built = build_project("mall", {
         "raw_data_dir": str(raw_dir),
-        "segmentation_features": ["annual_income", "spending_score"],
+        "segmentation_features": ["annual_income", "Spending Score", "Discount_Applied"],
+        "extra_features": {"Spending Score": {"label": "Spending score (1-100)"}},
     })
+    assert query(built, "select feature, is_used from int_segment_fit_features") == [
+        ("annual_income", True), ("spending_score", True), ("discount_applied", True)]
+    assert query(built, "select feature_label from dim_features "
+                        "where feature = 'spending_score'") == [("Spending score (1-100)",)]
     assert query(built, "select k from segment_k_selection where is_chosen") == [(5,)]
     segments = pd.DataFrame(query(built, "select customer_id, segment_id from "
                                          "dim_customer_segments"),
@@ -76,12 +86,50 @@ def test_customers_only_input_segments_on_chosen_extra_attributes(build_project,
     # extra text columns: cleaned as the contract's text attributes, unless mostly unique
     assert dict(query(built, "select coalesce(plan, 'null'), count(*) from int_customer_features "
                              "group by 1")) == {"gold": 160, "silver": 80, "bronze": 80, "null": 80}
-    columns = {name for (name,) in query(built, "select column_name from information_schema."
-                                                "columns where table_name = 'stg_customers'")}
+    columns = dict(query(built, "select column_name, data_type from information_schema.columns "
+                                "where table_name = 'stg_customers'"))
     assert "plan" in columns and "notes" not in columns
+    # a TRUE/FALSE column is a boolean attribute, clustered on as a categorical feature
+    assert columns["discount_applied"] == "BOOLEAN"
+    staged = pd.DataFrame(query(built, "select customer_id, discount_applied from stg_customers"),
+                          columns=["customer_id", "discount_applied"]).merge(truth)
+    assert (staged["discount_applied"] == (staged["Discount_Applied"] != "FALSE")).all()
+    # every clustering feature is in dim_customer_segments, extra attributes in typed maps
+    rows = pd.DataFrame(query(built, """
+        select customer_id, segment_id, annual_income,
+               extra_numeric_attributes['spending_score'] as spending_score,
+               extra_numeric_attributes['frequency_input'] as frequency_input,
+               extra_text_attributes['discount_applied'] as discount_applied,
+               extra_text_attributes['plan'] as plan, has_email
+        from dim_customer_segments"""), columns=["customer_id", "segment_id", "annual_income",
+                                                 "spending_score", "frequency_input",
+                                                 "discount_applied", "plan", "has_email"])
+    rows = rows.merge(truth, on="customer_id", suffixes=("", "_raw"))
+    assert len(rows) == 400
+    assert np.allclose(rows["spending_score"], rows["Spending Score"])
+    assert (rows["frequency_input"] == rows["Frequency"]).all()
+    assert (rows["discount_applied"] == np.where(rows["Discount_Applied"] != "FALSE",
+                                                 "true", "false")).all()
+    assert (rows["plan"].fillna("") == rows["Plan"].str.strip().str.lower()).all()
+    assert not rows["has_email"].any()
+    # the flag's level shares per segment, as pandas counts them on the same assignments
+    shares = dict(((segment, level), share) for segment, level, share in query(
+        built, "select segment_id, level, share from segment_level_shares "
+               "where feature = 'discount_applied'"))
+    expected = pd.crosstab(rows["segment_id"], rows["discount_applied"], normalize="index")
+    assert shares == pytest.approx(expected.stack().to_dict())
+    # the report renders on this fit (three features, one of them a flag)
+    from datetime import UTC, datetime
+
+    from custseg.report.load import load_marts
+    from custseg.report.page import build_report
+
+    document = build_report(load_marts(built / "custseg_serving.duckdb"),
+                            datetime(2026, 1, 1, tzinfo=UTC), lambda step: None)
+    assert "Spending score (1-100)" in document and "discount_applied" in document
 
 
-def test_unusable_default_features_warn_and_the_build_still_succeeds(tmp_path, mall_dir):
+def test_a_customers_only_file_needs_no_settings(tmp_path, mall_dir):
     raw_dir, _ = mall_dir
     result = run_dbt(["build"], tmp_path, {"raw_data_dir": str(raw_dir)})
     assert "WARN" in result.stdout and "segmentation_features_all_usable" in result.stdout
@@ -89,11 +137,20 @@ def test_unusable_default_features_warn_and_the_build_still_succeeds(tmp_path, m
     assert "  customers: 400 raw, 400 accepted\n" in result.stdout
     assert re.search(r"Fit: run 1, \d segments of 400 customers; warnings: feature recency_days "
                      r"left out: all_null", result.stdout)
+    # no settings: without transactions the fit adds every usable numeric attribute of the file
+    fallback = ("no purchase feature of the default set is usable (no transactions, or none "
+                "that vary): the fit uses every usable numeric customer attribute (age, "
+                "annual_income, spending_score, frequency_input) beside it")
+    assert fallback in result.stdout
+    assert query(tmp_path, "select count(*) from segment_runs where is_latest and warnings like "
+                           f"'%{fallback}%'") == [(1,)]
     status = dict(query(tmp_path, "select feature, fit_status from dim_features "
                                   "where fit_status is not null"))
     assert status["tenure_days"] == "used"
     assert status["recency_days"] == "excluded: all_null"
     assert status["frequency"] == "excluded: constant"
+    assert {status[name] for name in ("age", "annual_income", "spending_score",
+                                      "frequency_input")} == {"used"}
     assert query(tmp_path, "select count(*) from dim_customer_segments") == [(400,)]
 
 

@@ -1,5 +1,7 @@
 """Unit tests of the settings check (custseg.settings): declared vars, misspelt ones."""
 
+import pytest
+
 from conftest import REPO
 from custseg.settings import declared_vars, unknown_var_warnings
 
@@ -79,3 +81,116 @@ def test_usable_features_list_the_extra_text_columns_as_categorical(tmp_path):
         "education  categorical, from stg_customers; last fit: used",
         "has_email  categorical, from stg_customers",
     ]
+
+
+def render_macro(path: str, call: str) -> str:
+    """A project macro rendered with plain Jinja (no dbt invocation): `call` after the file."""
+    import re
+    import types
+
+    import jinja2
+
+    environment = jinja2.Environment(extensions=["jinja2.ext.do"])
+    environment.globals.update({"return": lambda value: value,
+                                "modules": types.SimpleNamespace(re=re)})
+    return environment.from_string((REPO / path).read_text() + call).render().strip()
+
+
+NAMES = ["Spending Score", "Education", "CustomerID", " Total_Spend ($) ", "Größe", "a--b__c",
+         "__Discount_Applied__", "MntWines", "X1", "kidhome"]
+
+
+def test_names_in_vars_are_normalised_exactly_as_headers_are():
+    """The fit normalises the names of feature-list vars in Python, the SQL in Jinja (macro
+    normalise_column_name, which input headers go through): the same result for each."""
+    from custseg.run import resolve_features
+    from custseg.settings import normalise_name
+
+    for name in NAMES:
+        rendered = render_macro("macros/inputs/input_contract.sql",
+                                f"{{{{ normalise_column_name({name!r}) }}}}")
+        assert normalise_name(name) == rendered, name
+    assert normalise_name("Spending Score") == "spending_score"
+    assert normalise_name(" Total_Spend ($) ") == "total_spend"
+    bounds = [("spending_score", "none", False, "stg_customers"),
+              ("monetary", "log1p", True, "int_transactions_aggregated_to_customers")]
+    settings, transforms, defaults = resolve_features(
+        {"features": ["Spending Score", "Education"]}, bounds)
+    assert settings["features"] == ["spending_score", "education"] and defaults is None
+    assert transforms == {"spending_score": "none", "monetary": "log1p"}
+
+
+@pytest.mark.parametrize(("settings", "known", "defaults", "error"), [
+    ({"features": ["Spending Score"], "scaler": "robust"}, ["spending_score"], [], None),
+    ({"features": None, "k_min": "2", "k_max": 6.0}, ["monetary"], ["monetary"], None),
+    ({"features": None, "scaler": "minmax"}, None, None,
+     "scaler must be one of ('standard', 'robust'), got 'minmax'"),
+    ({"features": ["spending_scor"]}, ["annual_income", "spending_score"], [],
+     "var segmentation_features names 'spending_scor', which is not among the features: "
+     "annual_income, spending_score"),
+    ({"features": None, "n_segments": 2.5}, ["monetary"], ["monetary"],
+     "var n_segments must be a whole number, got 2.5"),
+    ({"features": None, "k_min": 6, "k_max": 3}, None, ["monetary"],
+     "need 2 <= k_min <= k_max, got 6..3"),
+    ({"features": None}, ["monetary"], [], "segmentation_features is empty"),
+    ({"features": ["monetary"], "n_init": 0}, None, None, "var n_init must be at least 1, got 0"),
+])
+def test_the_settings_check_applies_the_fits_rules(settings, known, defaults, error):
+    import json
+
+    import duckdb
+
+    from custseg.clustering import settings_error
+    from custseg.duckdb_plugin import register_functions
+
+    found = settings_error(settings, known, defaults)
+    assert found is None if error is None else error in found
+    # the same, as the on-run-start hook calls it through the dbt-duckdb plugin
+    with duckdb.connect() as con:
+        register_functions(con)
+        (checked,), = con.execute("select custseg_check_settings(?, ?, ?)", [
+            json.dumps(settings), json.dumps(known), json.dumps(defaults)]).fetchall()
+    assert json.loads(checked)["error"] == found
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"scaler": "bogus", "n_segment": 3},
+     "scaler must be one of ('standard', 'robust'), got 'bogus'"),
+    ({"segmentation_features": ["monetary", "Loyalty Pts"]},
+     "var segmentation_features names 'loyalty_pts', which is not among the features: "
+     "recency_days, frequency, monetary"),
+])
+def test_bad_settings_stop_the_build_before_any_model(tmp_path, variables, message):
+    """The settings check of on-run-start: one line, no model (seeds included) started, not
+    labelled a compilation error; a misspelt var is named on the way."""
+    import re
+
+    from conftest import run_dbt
+
+    result = run_dbt(["build"], tmp_path, variables, check=False)
+    assert result.returncode != 0
+    assert message in result.stdout
+    assert not re.search(r"START (seed|sql|python|snapshot|test)", result.stdout), result.stdout
+    assert "Compilation Error" not in result.stdout
+    if "loyalty_pts" in message:  # the seed's own extra column is among the usable ones
+        assert "has_email, loyalty_points" in result.stdout
+    else:
+        assert "var n_segment is not a setting of this project" in result.stdout
+
+
+def test_segment_build_on_spark_checks_the_settings_before_its_first_dbt_step(capsys):
+    """Spark has no dbt-duckdb plugin for the on-run-start check: `segment build` applies the
+    same rules in Python before it runs dbt at all."""
+    import json
+    from types import SimpleNamespace
+
+    from custseg.build import FIT_NODE, build_on_spark
+
+    node = SimpleNamespace(config={"segmentation": json.dumps({"features": None,
+                                                               "scaler": "bogus"})})
+    invoked = []
+    runner = SimpleNamespace(invoke=invoked.append)
+    with pytest.raises(SystemExit):
+        build_on_spark(runner, SimpleNamespace(nodes={FIT_NODE: node}), [], False)
+    assert invoked == []
+    assert "scaler must be one of ('standard', 'robust'), got 'bogus'" in capsys.readouterr().err

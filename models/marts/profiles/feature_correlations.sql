@@ -6,9 +6,13 @@
     saw (imputed, winsorized, log1p where configured), over all customers. Highly correlated
     clustering features weigh the same behaviour twice.
 -#}
+{#- The numeric features var segmentation_features names; without it every numeric feature,
+    as the fit may add the customer attributes to the default set (custseg.run). The join to
+    the fit's features keeps the clustering ones. -#}
 {%- set numeric_features = numeric_feature_columns() -%}
 {%- set candidates = [] -%}
-{%- for feature in segmentation_features() if feature in numeric_features -%}
+{%- for feature in (segmentation_features() if var('segmentation_features', none) is not none
+    else numeric_features) if feature in numeric_features -%}
     {%- do candidates.append(feature) -%}
 {%- endfor -%}
 

@@ -1,8 +1,9 @@
 {#-
     One row per customer: the segment assign_segment puts it in (nearest stored centroid) and
     its name, how close it is, the classic RFM segment beside it, and the features and bands
-    people filter and join on. The numeric features are the feature catalogue's (extra customer
-    attributes stay in int_customer_features); the contract orders the columns.
+    people filter and join on. The numeric features are the feature catalogue's; the extra
+    attributes of your customers input, which vary with the input, are two typed maps (name to
+    value), so every clustering feature is here and the contract still fixes every column.
 -#}
 
 with
@@ -47,6 +48,11 @@ joined as (
         features.gender,
         features.city,
         features.membership_tier,
+        features.has_email,
+        {{ named_values_map(extra_numeric_columns(), 'features.', 'double') }}
+            as extra_numeric_attributes,
+        {{ named_values_map(extra_text_columns(), 'features.', dbt.type_string()) }}
+            as extra_text_attributes,
         features.signup_date,
         features.first_purchase_at,
         features.last_purchase_at

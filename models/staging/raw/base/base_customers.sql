@@ -1,7 +1,8 @@
 {#-
     Every raw customer row, typed, with the first reason it fails validation (null = accepted).
     Text attributes are trimmed and lowercased, empty as null (clean_text), the extra text
-    columns kept as categorical features too (raw_extra_column_kinds). Invalid optional
+    columns kept as categorical features too, and extra columns of booleans (TRUE/FALSE,
+    yes/no...) read by to_boolean (raw_extra_column_kinds). Invalid optional
     values (age outside 16-110, non-numeric, non-finite or negative income, a signup date that
     does not parse or lies outside min_valid_ts..max_valid_ts, an extra numeric attribute that
     is not a finite number) become null and are listed in invalid_attributes instead of
@@ -19,12 +20,15 @@
 {%- set kept_extras = raw_extra_columns() -%}
 {%- set staged_extras = [] -%}
 {%- set extras = [] -%}
+{%- set extra_kinds = {} -%}
 {%- for column, kind in raw_extra_column_kinds() -%}
     {%- do staged_extras.append(column) -%}
+    {%- do extra_kinds.update({column: kind}) -%}
     {%- if kind == 'numeric' -%}
         {%- do extras.append(column) -%}
     {%- endif -%}
 {%- endfor -%}
+{%- set parse_extra = {'numeric': to_number, 'boolean': to_boolean, 'text': clean_text} -%}
 {#- An extra numeric attribute that is not a finite number is named too. -#}
 {%- set extra_attribute_checks = [] -%}
 {%- for column in extras -%}
@@ -66,7 +70,7 @@ typed as (
         {%- endfor %}
         {%- for column in staged_extras %}
             {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' %}
-            {{ to_number(text) if column in extras else clean_text(text) }} as {{ column }},
+            {{ parse_extra[extra_kinds[column]](text) }} as {{ column }},
         {%- endfor %}
         {{ non_null_terms | join(' + ') }} as _non_null_values
     from source
