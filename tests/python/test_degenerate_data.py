@@ -72,7 +72,8 @@ def test_more_segments_than_distinct_customers_names_the_var_to_change(tmp_path)
 def test_a_k_range_beyond_the_data_is_cut_short_with_a_warning(tmp_path):
     rows = [customer(i, age=20 + 7 * i, income=20_000 + 9_000 * i) for i in range(6)]
     raw_dir = write_customers(tmp_path / "input", rows)
-    run_dbt(["build", "--select", "+dim_customer_segments", "segment_runs"], tmp_path,
+    run_dbt(["build", "--select", "+dim_customer_segments", "segment_runs",
+             "--indirect-selection", "cautious"], tmp_path,
             {"raw_data_dir": str(raw_dir), "segmentation_features": ["age", "annual_income"]})
     [(warnings, chosen_k)] = query(tmp_path, "select warnings, chosen_k from segment_runs")
     assert "K range 2..8 cut to 2..5: only 6 customers (6 distinct)" in warnings

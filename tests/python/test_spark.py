@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -219,6 +220,16 @@ def spark_marts(workdir: Path) -> list[str]:
                   and node["config"]["enabled"])
 
 
+def canonical_map(value: dict | None) -> str | None:
+    """A map column's value as text: entries sorted by key, numbers to 12 significant digits."""
+    if value is None:
+        return None
+    entries = {str(key): (f"{float(item):.12g}" if isinstance(item, (int, float, Decimal))
+                          and not isinstance(item, bool) else item)
+               for key, item in value.items()}
+    return json.dumps(entries, sort_keys=True, default=str)
+
+
 def normalised(table: pd.DataFrame) -> pd.DataFrame:
     """Comparable form: no per-build columns, plain dtypes, rows sorted on the exact columns."""
     dropped = PER_BUILD_COLUMNS | ENGINE_SPECIFIC_COLUMNS
@@ -229,6 +240,8 @@ def normalised(table: pd.DataFrame) -> pd.DataFrame:
             table[column] = table[column].astype("float64")
         elif pd.api.types.is_datetime64_any_dtype(table[column]):
             table[column] = pd.to_datetime(table[column]).dt.tz_localize(None).astype(str)
+        elif table[column].map(lambda value: isinstance(value, dict)).any():
+            table[column] = table[column].map(canonical_map)
         else:
             table[column] = table[column].astype(object).where(table[column].notna(), None)
     exact = [c for c in table.columns if table[c].dtype != "float64"]
