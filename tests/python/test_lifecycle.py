@@ -44,11 +44,17 @@ def context(history: list[Run]) -> RunContext:
                       fitted_at=datetime(2026, 1, 1), input_rows={"customers": (10, 9)})
 
 
+def preparation(*names: str) -> dict[str, dict]:
+    """Features used as they are: no transform, no bounds, nothing to impute."""
+    return {name: {"transform": "none", "impute_strategy": "median", "impute_value": None,
+                   "lower_bound": None, "upper_bound": None} for name in names}
+
+
 def run(frame: pd.DataFrame, history: list[Run] | None = None, **overrides) -> list[Run]:
-    """The history after one more run, read back through the stored table's types."""
+    """The history after one more fit, read back through the stored table's types."""
     history = history or []
     settings = {"features": ["x", "y"], "n_segments": 3, "n_init": 4, **overrides}
-    new = fit_run(frame, settings, {"x": "none", "y": "none"}, history, context(history))
+    new = fit_run(frame, settings, preparation("x", "y"), history, context(history))
     return as_table([*history, new]).to_pylist()
 
 
