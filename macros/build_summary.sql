@@ -2,7 +2,8 @@
     {#-
         on-run-end: what this build did with the inputs, in a few console lines - per input the
         raw rows, the accepted ones and the rejected ones by reason (data_quality_summary), and
-        the fit's warnings (segment_runs, latest run). Printed only when this invocation built
+        the latest run (segment_runs): a fit or a scoring with the latest fit, why, and its
+        warnings. Printed only when this invocation built
         those models; a build that accepted 6 of 9 customers says so at the end, not only in a
         table.
     -#}
@@ -36,15 +37,23 @@
                 ~ (', rejected: ' ~ (ns.rejected | join(', ')) if ns.rejected else '')) -%}
         {%- endfor -%}
         {%- if 'segment_runs' in built -%}
-            {%- set fit = run_query(
-                "select run_number, chosen_k, customers, warnings from "
-                ~ _built_relation(built['segment_runs'])
-                ~ " where is_latest"
+            {%- set latest = run_query(
+                "select run_number, run_type, reason, fit_run_number, chosen_k, customers, "
+                ~ "warnings, drifted_checks from " ~ _built_relation(built['segment_runs'])
+                ~ " where is_latest_run"
             ) -%}
-            {%- for row in fit.rows -%}
-                {%- do lines.append(
-                    'Fit: run ' ~ row[0] ~ ', ' ~ row[1] ~ ' segments of ' ~ row[2]
-                    ~ ' customers' ~ ('; warnings: ' ~ row[3] if row[3] else ', no warnings')) -%}
+            {%- for row in latest.rows -%}
+                {%- if row[1] == 'fit' -%}
+                    {%- do lines.append(
+                        'Fit: run ' ~ row[0] ~ ', ' ~ row[4] ~ ' segments of ' ~ row[5]
+                        ~ ' customers' ~ ('; warnings: ' ~ row[6] if row[6] else ', no warnings')) -%}
+                {%- else -%}
+                    {%- do lines.append(
+                        'Score: run ' ~ row[0] ~ ' scored ' ~ row[5] ~ ' customers with fit '
+                        ~ row[3] ~ ('; warnings: ' ~ row[6] if row[6] else '')) -%}
+                {%- endif -%}
+                {%- do lines.append('  why: ' ~ row[2] ~ (' (drift checks over their threshold: '
+                    ~ row[7] ~ ', see segment_drift)' if row[7] else '')) -%}
             {%- endfor -%}
         {%- endif -%}
         {{ log(lines | join('\n'), info=True) }}
