@@ -46,8 +46,8 @@ last_change as (
     left join fit_traits as earlier
         on
             current_traits.segment_id = earlier.segment_id
-            and earlier.run_number < current_traits.run_number
-            and earlier.trait_set != current_traits.trait_set
+            and current_traits.run_number > earlier.run_number
+            and current_traits.trait_set != earlier.trait_set
     group by current_traits.segment_id
 ),
 

@@ -90,8 +90,10 @@ level_shares as (
             as segment_share,
         fit_levels.fit_share,
         row_number() over (
-            partition by fit_level_centroids.run_number, fit_level_centroids.segment_id,
-            fit_level_centroids.feature
+            partition by
+                fit_level_centroids.run_number,
+                fit_level_centroids.segment_id,
+                fit_level_centroids.feature
             order by fit_level_centroids.centroid_scaled desc, fit_levels.level_order asc
         ) as level_rank
     from fit_level_centroids

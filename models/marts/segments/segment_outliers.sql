@@ -155,7 +155,7 @@ ranked as (
         squared_difference / nullif(sum(squared_difference) over (partition by customer_id), 0)
             as distance_share,
         row_number() over (
-            partition by customer_id order by squared_difference desc, feature
+            partition by customer_id order by squared_difference desc, feature asc
         ) as term_rank
     from terms
 ),
