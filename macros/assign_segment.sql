@@ -90,7 +90,7 @@
         nearest centroid; ties go to the lower segment id), distance_to_centroid,
         second_segment_id, margin_to_second (second-nearest distance minus nearest),
         outlier_score (distance over the segment's outlier distance at fit time) and
-        is_outlier (beyond it). `centroids` is a list of structs (segment_id,
+        is_outlier (beyond it; false for a segment without an outlier distance). `centroids` is a list of structs (segment_id,
         outlier_distance, one field per numeric feature of `features`, level__N), ascending by
         segment id. Distances are one sum in a fixed order - the numeric features in catalogue
         order (a feature the fit did not use adds 0), then the levels in level order - so they
@@ -121,7 +121,7 @@
         ('margin_to_second', sql_field(second, 'distance') ~ ' - ' ~ distance),
         ('outlier_score', 'case when ' ~ outlier_distance ~ ' > 0 then ' ~ distance ~ ' / '
             ~ outlier_distance ~ ' end'),
-        ('is_outlier', distance ~ ' > ' ~ outlier_distance)]) -%}
+        ('is_outlier', 'coalesce(' ~ distance ~ ' > ' ~ outlier_distance ~ ', false)')]) -%}
     {{- return(sql_let(scaled_features(row, parameters, features, levels), 'custseg_scaled',
         sql_let(sql_sort(distances), 'custseg_ranked', result))) -}}
 {% endmacro %}
@@ -277,8 +277,9 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- for level in fit_levels() -%}
+        {%- set position = loop.index -%}
         {%- for part in ('center', 'scale') -%}
-            {%- set name = 'level__' ~ loop.index ~ '__' ~ part -%}
+            {%- set name = 'level__' ~ position ~ '__' ~ part -%}
             {%- do parameters.update({name: relation_alias ~ '.' ~ name}) -%}
         {%- endfor -%}
     {%- endfor -%}
