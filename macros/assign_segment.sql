@@ -4,9 +4,9 @@
     Euclidean distance to every stored centroid and take the nearest (ties: the lower segment
     id) - written once, in segment_score, and rendered twice:
 
-    - by assign_segment, which reads the fit's parameters as columns of one row
-      (scoring_parameters) and scores a relation: int_customer_segments, the analyses, your
-      own tables;
+    - by assign_segment, which reads the fit's parameters (int_segment_scoring_parameters) as
+      columns of one row (scoring_parameter_row) and scores a relation: int_customer_segments,
+      the analyses, your own tables;
     - by predict_segment_macros, with the same parameters as literals: the DuckDB macros
       predict_segment(f) and predict_segment_detail(f) the build leaves in the database file
       and the serving file, which need no table and no Python.
@@ -23,11 +23,12 @@
         unit tests and for a numeric-only fit. is_other marks the group of rare values: a
         value that is none of the feature's other levels belongs to it.
     -#}
-    {%- set relation = ref('int_segment_fit_levels') -%}
+    {%- set relation = ref('int_segment_scoring_parameters') -%}
     {%- set levels = [] -%}
     {%- if execute and model.resource_type != 'unit_test' and load_relation(relation) is not none -%}
         {%- set result = run_query(
-            "select feature, level from " ~ relation ~ " order by level_order") -%}
+            "select feature, level from " ~ relation
+            ~ " where parameter_type = 'level' order by level_order") -%}
         {%- for row in result.rows -%}
             {%- do levels.append((row[0], row[1], row[1] == 'other')) -%}
         {%- endfor -%}
@@ -127,115 +128,66 @@
 {% endmacro %}
 
 
-{% macro scoring_parameters() %}
+{% macro scoring_parameter_row() %}
     {#-
-        The latest fit's parameters as one row (a subquery), what assign_segment cross joins:
-        per numeric feature of the catalogue <feature>__impute, __lower, __upper (raw units),
-        __log1p, __center and __scale (null when the fit did not use it); per categorical
-        level level__N__center and __scale; and `centroids`, the list of the fit's segments
-        (segment_id, outlier_distance, the centroid on each feature and level) by segment id.
+        The latest fit's parameters (int_segment_scoring_parameters) as one row, a subquery:
+        fit_run_number, scaler; per numeric feature of the catalogue <feature>__impute,
+        __lower, __upper (raw units), __log1p, __center and __scale (null when the fit did not
+        use it); per categorical level level__N__center and __scale (N = level_order); and
+        `centroids`, the list of the fit's live segments (segment_id, outlier_distance, the
+        centroid on each numeric feature and level) by segment id.
     -#}
     {%- set features = numeric_feature_columns() -%}
     {%- set levels = fit_levels() -%}
-    {#- Referenced whatever the fit, so that it is built before scoring. -#}
-    {%- set level_centroids_relation = ref('int_segment_fit_level_centroids') -%}
-    {%- set levels_relation = ref('int_segment_fit_levels') -%}
     (
-        with fit_features as (
-            select * from {{ ref('int_segment_fit_features') }}
-        ),
-
-        fit_segments as (
-            select * from {{ ref('int_segment_fit_segments') }}
-        ),
-
-        fit_centroids as (
-            select * from {{ ref('int_segment_fit_centroids') }}
-        ),
-
-        fit_levels as (
-            select * from {{ levels_relation }}
-        ),
-
-        fit_level_centroids as (
-            select * from {{ level_centroids_relation }}
+        with parameters as (
+            select * from {{ ref('int_segment_scoring_parameters') }}
         ),
 
         preparation as (
             select
-                {%- for feature in features %}
-                max(case when feature = '{{ feature }}' then impute_value end)
+                max(fit_run_number) as fit_run_number,
+                max(scaler) as scaler
+                {%- for feature in features %},
+                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then impute_value end)
                     as {{ feature }}__impute,
-                max(case when feature = '{{ feature }}' then lower_bound end)
+                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then lower_bound end)
                     as {{ feature }}__lower,
-                max(case when feature = '{{ feature }}' then upper_bound end)
+                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then upper_bound end)
                     as {{ feature }}__upper,
-                coalesce(max(case when feature = '{{ feature }}' and transform = 'log1p' then 1 end) = 1, false)
-                    as {{ feature }}__log1p,
-                max(case when feature = '{{ feature }}' then scaler_center end)
+                coalesce(
+                    max(case when parameter_type = 'feature' and feature = '{{ feature }}' and transform = 'log1p' then 1 end) = 1,
+                    false
+                ) as {{ feature }}__log1p,
+                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then scaler_center end)
                     as {{ feature }}__center,
-                max(case when feature = '{{ feature }}' then scaler_scale end)
-                    as {{ feature }}__scale{{ "," if not loop.last }}
+                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then scaler_scale end)
+                    as {{ feature }}__scale
                 {%- endfor %}
-            from fit_features
-            where is_used
-        ),
-
-        level_scaler as (
-            select
-                {%- for level in levels %}
-                max(case when level_order = {{ loop.index }} then scaler_center end)
+                {%- for level in levels %},
+                max(case when parameter_type = 'level' and level_order = {{ loop.index }} then scaler_center end)
                     as level__{{ loop.index }}__center,
-                max(case when level_order = {{ loop.index }} then scaler_scale end)
-                    as level__{{ loop.index }}__scale,
+                max(case when parameter_type = 'level' and level_order = {{ loop.index }} then scaler_scale end)
+                    as level__{{ loop.index }}__scale
                 {%- endfor %}
-                count(*) as levels
-            from fit_levels
-        ),
-
-        numeric_centroids as (
-            select
-                segment_id,
-                {%- for feature in features %}
-                max(case when feature = '{{ feature }}' then centroid_scaled end)
-                    as {{ feature }}{{ "," if not loop.last }}
-                {%- endfor %}
-            from fit_centroids
-            group by segment_id
-        ),
-
-        level_centroids as (
-            select
-                segment_id,
-                {%- for feature, level, is_other in levels %}
-                max(
-                    case
-                        when feature = {{ sql_string(feature) }} and level = {{ sql_string(level) }}
-                            then centroid_scaled
-                    end
-                ) as level__{{ loop.index }},
-                {%- endfor %}
-                count(*) as levels
-            from fit_level_centroids
-            group by segment_id
+            from parameters
         ),
 
         centroid_rows as (
-            -- Every segment of the fit, numeric-only, categorical-only or both.
             select
-                fit_segments.segment_id,
-                fit_segments.outlier_distance,
-                {%- for feature in features %}
-                numeric_centroids.{{ feature }},
+                segment_id,
+                max(case when parameter_type = 'segment' then outlier_distance end) as outlier_distance
+                {%- for feature in features %},
+                max(case when parameter_type = 'centroid' and level is null and feature = '{{ feature }}' then centroid_scaled end)
+                    as {{ feature }}
                 {%- endfor %}
-                {%- for level in levels %}
-                level_centroids.level__{{ loop.index }},
+                {%- for level in levels %},
+                max(case when parameter_type = 'centroid' and level_order = {{ loop.index }} then centroid_scaled end)
+                    as level__{{ loop.index }}
                 {%- endfor %}
-                level_centroids.levels
-            from fit_segments
-            left join numeric_centroids on fit_segments.segment_id = numeric_centroids.segment_id
-            left join level_centroids on fit_segments.segment_id = level_centroids.segment_id
-            where fit_segments.status != 'retired'
+            from parameters
+            where parameter_type in ('segment', 'centroid')
+            group by segment_id
         ),
 
         centroid_list as (
@@ -250,26 +202,21 @@
             from centroid_rows
         ),
 
-        parameters as (
+        parameter_row as (
             select
                 preparation.*,
-                {%- for level in levels %}
-                level_scaler.level__{{ loop.index }}__center,
-                level_scaler.level__{{ loop.index }}__scale,
-                {%- endfor %}
                 centroid_list.centroids
             from preparation
-            cross join level_scaler
             cross join centroid_list
         )
 
-        select * from parameters
+        select * from parameter_row
     )
 {% endmacro %}
 
 
 {% macro column_parameters(relation_alias) %}
-    {#- scaled_features' parameter names mapped to columns of scoring_parameters. -#}
+    {#- scaled_features' parameter names mapped to columns of scoring_parameter_row. -#}
     {%- set parameters = {} -%}
     {%- for feature in numeric_feature_columns() -%}
         {%- for part in ('impute', 'lower', 'upper', 'log1p', 'center', 'scale') -%}
@@ -291,7 +238,7 @@
     {#-
         Scores every row of features_relation (any relation with id_column and the feature
         columns of int_customer_features) against the latest fit in pure SQL (segment_score,
-        the fit's parameters from scoring_parameters). Returns a subquery with id_column,
+        the fit's parameters from scoring_parameter_row). Returns a subquery with id_column,
         segment_id, distance_to_centroid, second_segment_id, margin_to_second (null with one
         segment), outlier_score and is_outlier.
     -#}
@@ -299,7 +246,7 @@
     {%- set levels = fit_levels() -%}
     (
         with custseg_parameters as (
-            select * from {{ scoring_parameters() }} as parameters
+            select * from {{ scoring_parameter_row() }} as parameter_row
         ),
 
         scored as (
@@ -340,7 +287,7 @@
     {%- set levels = fit_levels() -%}
     (
         with custseg_parameters as (
-            select * from {{ scoring_parameters() }} as parameters
+            select * from {{ scoring_parameter_row() }} as parameter_row
         ),
 
         scaled as (

@@ -22,77 +22,78 @@
 
 {% macro literal_scoring() %}
     {#-
-        The latest fit read back as literals for segment_score: the numeric features it used
-        (catalogue order), its levels, the parameters (exact double text: a value cast to text
-        and back is the same double), the centroid list, the segment names (dim_segments,
-        overrides included) and the fit's run number.
+        The latest fit read back (int_segment_scoring_parameters) as literals for
+        segment_score: the numeric features it used (catalogue order), its levels, the
+        parameters (exact double text: a value cast to text and back is the same double), the
+        centroid list, the segment names (dim_segments, overrides included) and the fit's run
+        number.
     -#}
     {%- set text = dbt.type_string() -%}
+    {%- set rows = run_query(
+        "select parameter_type, segment_id, feature, level, level_order, transform, "
+        ~ "cast(impute_value as " ~ text ~ "), cast(lower_bound as " ~ text ~ "), "
+        ~ "cast(upper_bound as " ~ text ~ "), cast(scaler_center as " ~ text ~ "), "
+        ~ "cast(scaler_scale as " ~ text ~ "), cast(centroid_scaled as " ~ text ~ "), "
+        ~ "cast(outlier_distance as " ~ text ~ "), fit_run_number from "
+        ~ model_relation('int_segment_scoring_parameters')
+        ~ " order by parameter_type, segment_id, level_order, feature").rows -%}
     {%- set fit_features = {} -%}
-    {%- for row in run_query(
-        "select feature, transform, cast(impute_value as " ~ text ~ "), cast(lower_bound as "
-        ~ text ~ "), cast(upper_bound as " ~ text ~ "), cast(scaler_center as " ~ text
-        ~ "), cast(scaler_scale as " ~ text ~ ") from "
-        ~ model_relation('int_segment_fit_features') ~ " where is_used").rows -%}
-        {%- do fit_features.update({row[0]: row}) -%}
+    {%- set level_rows = [] -%}
+    {%- set segments = [] -%}
+    {%- set centroid_values = {} -%}
+    {%- set run = namespace(number=none) -%}
+    {%- for row in rows -%}
+        {%- set run.number = row[13] -%}
+        {%- if row[0] == 'feature' -%}
+            {%- do fit_features.update({row[2]: row}) -%}
+        {%- elif row[0] == 'level' -%}
+            {%- do level_rows.append(row) -%}
+        {%- elif row[0] == 'segment' -%}
+            {%- do segments.append(row) -%}
+        {%- else -%}
+            {%- do centroid_values.update({(row[1] | int, row[2] if row[3] is none
+                                            else 'level__' ~ row[4]): row[11]}) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- set features = [] -%}
     {%- set parameters = {} -%}
     {%- for feature in numeric_feature_columns() if feature in fit_features -%}
         {%- set row = fit_features[feature] -%}
         {%- do features.append(feature) -%}
-        {%- for part, index in [('impute', 2), ('lower', 3), ('upper', 4), ('center', 5), ('scale', 6)] -%}
+        {%- for part, index in [('impute', 6), ('lower', 7), ('upper', 8), ('center', 9), ('scale', 10)] -%}
             {%- do parameters.update({feature ~ '__' ~ part:
                 'null' if row[index] is none else sql_double(row[index])}) -%}
         {%- endfor -%}
-        {%- do parameters.update({feature ~ '__log1p': 'true' if row[1] == 'log1p' else 'false'}) -%}
+        {%- do parameters.update({feature ~ '__log1p': 'true' if row[5] == 'log1p' else 'false'}) -%}
     {%- endfor -%}
     {%- set levels = [] -%}
-    {%- for row in run_query(
-        "select feature, level, cast(scaler_center as " ~ text ~ "), cast(scaler_scale as "
-        ~ text ~ ") from " ~ model_relation('int_segment_fit_levels')
-        ~ " order by level_order").rows -%}
-        {%- do levels.append((row[0], row[1], row[1] == 'other')) -%}
-        {%- do parameters.update({'level__' ~ loop.index ~ '__center': sql_double(row[2]),
-                                  'level__' ~ loop.index ~ '__scale': sql_double(row[3])}) -%}
-    {%- endfor -%}
-    {%- set centroid_values = {} -%}
-    {%- for row in run_query(
-        "select segment_id, feature, cast(centroid_scaled as " ~ text ~ ") from "
-        ~ model_relation('int_segment_fit_centroids')).rows -%}
-        {%- do centroid_values.update({(row[0], row[1]): row[2]}) -%}
-    {%- endfor -%}
-    {%- for row in run_query(
-        "select segment_id, feature, level, cast(centroid_scaled as " ~ text ~ ") from "
-        ~ model_relation('int_segment_fit_level_centroids')).rows -%}
-        {%- do centroid_values.update({(row[0], row[1] ~ '=' ~ row[2]): row[3]}) -%}
+    {%- for row in level_rows | sort(attribute=4) -%}
+        {%- do levels.append((row[2], row[3], row[3] == 'other')) -%}
+        {%- do parameters.update({'level__' ~ loop.index ~ '__center': sql_double(row[9]),
+                                  'level__' ~ loop.index ~ '__scale': sql_double(row[10])}) -%}
     {%- endfor -%}
     {%- set centroids = [] -%}
-    {%- for row in run_query(
-        "select segment_id, cast(outlier_distance as " ~ text ~ ") from "
-        ~ model_relation('int_segment_fit_segments')
-        ~ " where status != 'retired' order by segment_id").rows -%}
-        {%- set fields = [('segment_id', row[0] | string),
-                          ('outlier_distance', 'null' if row[1] is none else sql_double(row[1]))] -%}
+    {%- for row in segments | sort(attribute=1) -%}
+        {%- set segment = row[1] | int -%}
+        {%- set fields = [('segment_id', segment | string),
+                          ('outlier_distance', 'null' if row[12] is none else sql_double(row[12]))] -%}
         {%- for feature in features -%}
-            {%- do fields.append((feature, sql_double(centroid_values[(row[0], feature)]))) -%}
+            {%- do fields.append((feature, sql_double(centroid_values[(segment, feature)]))) -%}
         {%- endfor -%}
-        {%- for feature, level, is_other in levels -%}
+        {%- for level in levels -%}
             {%- do fields.append(('level__' ~ loop.index,
-                                  sql_double(centroid_values[(row[0], feature ~ '=' ~ level)]))) -%}
+                                  sql_double(centroid_values[(segment, 'level__' ~ loop.index)]))) -%}
         {%- endfor -%}
         {%- do centroids.append(sql_struct(fields)) -%}
     {%- endfor -%}
     {%- set names = {} -%}
     {%- for row in run_query("select segment_id, segment_name from "
         ~ model_relation('dim_segments')).rows -%}
-        {%- do names.update({row[0]: row[1]}) -%}
+        {%- do names.update({row[0] | int: row[1]}) -%}
     {%- endfor -%}
-    {%- set fit_run_number = run_query(
-        "select run_number from " ~ model_relation('int_segment_fit')).rows[0][0] -%}
     {{ return({'features': features, 'levels': levels, 'parameters': parameters,
                'centroids': sql_array(centroids), 'names': names,
-               'fit_run_number': fit_run_number}) }}
+               'fit_run_number': run.number}) }}
 {% endmacro %}
 
 
@@ -117,7 +118,7 @@
         ('margin_to_second', sql_field('custseg_result', 'margin_to_second')),
         ('is_outlier', sql_field('custseg_result', 'is_outlier')),
         ('outlier_score', sql_field('custseg_result', 'outlier_score')),
-        ('fit_run_number', fit.fit_run_number | string)]) -%}
+        ('fit_run_number', fit.fit_run_number | int | string)]) -%}
     {{ return([
         'create or replace macro ' ~ schema ~ '.predict_segment(f) as '
             ~ sql_field(score, 'segment_id'),

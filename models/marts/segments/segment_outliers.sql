@@ -23,16 +23,15 @@ segments as (
     select * from {{ ref('dim_segments') }}
 ),
 
-fit as (
-    select * from {{ ref('int_segment_fit') }}
+parameters as (
+    select * from {{ scoring_parameter_row() }} as parameter_row
 ),
 
-fit_centroids as (
-    select * from {{ ref('int_segment_fit_centroids') }}
-),
-
-fit_level_centroids as (
-    select * from {{ ref('int_segment_fit_level_centroids') }}
+centroids as (
+    -- One row per segment: its centroid on each numeric feature (null when not clustered on)
+    -- and each categorical level, in the fit's scaled units.
+    select {{ unnest_structs('parameters.centroids') }}
+    from parameters
 ),
 
 outliers as (
@@ -60,15 +59,13 @@ numeric_terms as (
         select
             scaled.customer_id,
             '{{ feature }}' as feature,
-            scaled.{{ feature }} - fit_centroids.centroid_scaled as difference,
-            (scaled.{{ feature }} - fit_centroids.centroid_scaled)
-            * (scaled.{{ feature }} - fit_centroids.centroid_scaled) as squared_difference
+            scaled.{{ feature }} - centroids.{{ feature }} as difference,
+            (scaled.{{ feature }} - centroids.{{ feature }})
+            * (scaled.{{ feature }} - centroids.{{ feature }}) as squared_difference
         from scaled
         inner join outliers on scaled.customer_id = outliers.customer_id
-        inner join fit_centroids
-            on
-                outliers.segment_id = fit_centroids.segment_id
-                and fit_centroids.feature = '{{ feature }}'
+        inner join centroids on outliers.segment_id = centroids.segment_id
+        where centroids.{{ feature }} is not null
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -81,16 +78,12 @@ level_terms as (
         select
             scaled.customer_id,
             {{ sql_string(feature) }} as feature,
-            (scaled.level__{{ loop.index }} - fit_level_centroids.centroid_scaled)
-            * (scaled.level__{{ loop.index }} - fit_level_centroids.centroid_scaled)
+            (scaled.level__{{ loop.index }} - centroids.level__{{ loop.index }})
+            * (scaled.level__{{ loop.index }} - centroids.level__{{ loop.index }})
                 as squared_difference
         from scaled
         inner join outliers on scaled.customer_id = outliers.customer_id
-        inner join fit_level_centroids
-            on
-                outliers.segment_id = fit_level_centroids.segment_id
-                and fit_level_centroids.feature = {{ sql_string(feature) }}
-                and fit_level_centroids.level = {{ sql_string(level) }}
+        inner join centroids on outliers.segment_id = centroids.segment_id
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -129,9 +122,9 @@ terms as (
         numeric_terms.feature
         || case when numeric_terms.difference > 0 then ' +' else ' ' end
         || cast(round(numeric_terms.difference, 1) as {{ dbt.type_string() }})
-        || case when fit.scaler = 'robust' then ' IQR' else ' SD' end as description
+        || case when parameters.scaler = 'robust' then ' IQR' else ' SD' end as description
     from numeric_terms
-    cross join fit
+    cross join parameters
     {%- if levels %}
     union all
     select
