@@ -131,7 +131,7 @@
 {% macro scoring_parameter_row() %}
     {#-
         The latest fit's parameters (int_segment_scoring_parameters) as one row, a subquery:
-        fit_run_number, scaler; per numeric feature of the catalogue <feature>__impute,
+        per numeric feature of the catalogue <feature>__impute,
         __lower, __upper (raw units), __log1p, __center and __scale (null when the fit did not
         use it); per categorical level level__N__center and __scale (N = level_order); and
         `centroids`, the list of the fit's live segments (segment_id, outlier_distance, the
@@ -145,31 +145,27 @@
         ),
 
         preparation as (
+            {%- set columns = [] -%}
+            {%- for feature in features -%}
+                {%- set this_feature = "parameter_type = 'feature' and feature = '" ~ feature ~ "'" -%}
+                {%- for part, column in [('impute', 'impute_value'), ('lower', 'lower_bound'),
+                                         ('upper', 'upper_bound'), ('center', 'scaler_center'),
+                                         ('scale', 'scaler_scale')] -%}
+                    {%- do columns.append('max(case when ' ~ this_feature ~ ' then ' ~ column
+                        ~ ' end) as ' ~ feature ~ '__' ~ part) -%}
+                {%- endfor -%}
+                {%- do columns.append('coalesce(max(case when ' ~ this_feature
+                    ~ " and transform = 'log1p' then 1 end) = 1, false) as " ~ feature ~ '__log1p') -%}
+            {%- endfor -%}
+            {%- for level in levels -%}
+                {%- set this_level = "parameter_type = 'level' and level_order = " ~ loop.index -%}
+                {%- do columns.append('max(case when ' ~ this_level ~ ' then scaler_center end) as level__'
+                    ~ loop.index ~ '__center') -%}
+                {%- do columns.append('max(case when ' ~ this_level ~ ' then scaler_scale end) as level__'
+                    ~ loop.index ~ '__scale') -%}
+            {%- endfor %}
             select
-                max(fit_run_number) as fit_run_number,
-                max(scaler) as scaler
-                {%- for feature in features %},
-                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then impute_value end)
-                    as {{ feature }}__impute,
-                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then lower_bound end)
-                    as {{ feature }}__lower,
-                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then upper_bound end)
-                    as {{ feature }}__upper,
-                coalesce(
-                    max(case when parameter_type = 'feature' and feature = '{{ feature }}' and transform = 'log1p' then 1 end) = 1,
-                    false
-                ) as {{ feature }}__log1p,
-                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then scaler_center end)
-                    as {{ feature }}__center,
-                max(case when parameter_type = 'feature' and feature = '{{ feature }}' then scaler_scale end)
-                    as {{ feature }}__scale
-                {%- endfor %}
-                {%- for level in levels %},
-                max(case when parameter_type = 'level' and level_order = {{ loop.index }} then scaler_center end)
-                    as level__{{ loop.index }}__center,
-                max(case when parameter_type = 'level' and level_order = {{ loop.index }} then scaler_scale end)
-                    as level__{{ loop.index }}__scale
-                {%- endfor %}
+                {{ columns | join(',\n                ') }}
             from parameters
         ),
 

@@ -34,16 +34,14 @@
         ~ "cast(impute_value as " ~ text ~ "), cast(lower_bound as " ~ text ~ "), "
         ~ "cast(upper_bound as " ~ text ~ "), cast(scaler_center as " ~ text ~ "), "
         ~ "cast(scaler_scale as " ~ text ~ "), cast(centroid_scaled as " ~ text ~ "), "
-        ~ "cast(outlier_distance as " ~ text ~ "), fit_run_number from "
+        ~ "cast(outlier_distance as " ~ text ~ ") from "
         ~ model_relation('int_segment_scoring_parameters')
         ~ " order by parameter_type, segment_id, level_order, feature").rows -%}
     {%- set fit_features = {} -%}
     {%- set level_rows = [] -%}
     {%- set segments = [] -%}
     {%- set centroid_values = {} -%}
-    {%- set run = namespace(number=none) -%}
     {%- for row in rows -%}
-        {%- set run.number = row[13] -%}
         {%- if row[0] == 'feature' -%}
             {%- do fit_features.update({row[2]: row}) -%}
         {%- elif row[0] == 'level' -%}
@@ -91,9 +89,11 @@
         ~ model_relation('dim_segments')).rows -%}
         {%- do names.update({row[0] | int: row[1]}) -%}
     {%- endfor -%}
+    {%- set fit_run_number = run_query(
+        "select run_number from " ~ model_relation('int_segment_fit')).rows[0][0] -%}
     {{ return({'features': features, 'levels': levels, 'parameters': parameters,
                'centroids': sql_array(centroids), 'names': names,
-               'fit_run_number': run.number}) }}
+               'fit_run_number': fit_run_number}) }}
 {% endmacro %}
 
 

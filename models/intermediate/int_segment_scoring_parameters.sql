@@ -12,10 +12,6 @@
 
 with
 
-fit as (
-    select * from {{ ref('int_segment_fit') }}
-),
-
 fit_features as (
     select * from {{ ref('int_segment_fit_features') }}
 ),
@@ -133,10 +129,8 @@ parameters as (
     from live_segments
 ),
 
-stamped as (
+ordered as (
     select
-        fit.run_number as fit_run_number,
-        fit.scaler,
         parameters.parameter_type,
         parameters.segment_id,
         parameters.feature,
@@ -151,7 +145,6 @@ stamped as (
         parameters.centroid_scaled,
         parameters.outlier_distance
     from parameters
-    cross join fit
 )
 
-select * from stamped
+select * from ordered

@@ -23,6 +23,10 @@ segments as (
     select * from {{ ref('dim_segments') }}
 ),
 
+fit as (
+    select * from {{ ref('int_segment_fit') }}
+),
+
 parameters as (
     select * from {{ scoring_parameter_row() }} as parameter_row
 ),
@@ -122,9 +126,9 @@ terms as (
         numeric_terms.feature
         || case when numeric_terms.difference > 0 then ' +' else ' ' end
         || cast(round(numeric_terms.difference, 1) as {{ dbt.type_string() }})
-        || case when parameters.scaler = 'robust' then ' IQR' else ' SD' end as description
+        || case when fit.scaler = 'robust' then ' IQR' else ' SD' end as description
     from numeric_terms
-    cross join parameters
+    cross join fit
     {%- if levels %}
     union all
     select
