@@ -2,10 +2,10 @@
     {#-
         on-run-end: what this build did with the inputs, in a few console lines - per input the
         raw rows, the accepted ones and the rejected ones by reason (data_quality_summary), the
-        fit's warnings or the reason it could not fit (segment_runs, newest run), and the nodes
-        that failed, as many as dbt's ERROR=
-        counts. Printed only when this invocation built those models; a build that accepted 6
-        of 9 customers says so at the end, not only in a table.
+        latest run (segment_runs): a fit or a scoring with the latest fit, why, and its warnings
+        (or the reason it failed), and the nodes that failed, as many as dbt's ERROR= counts.
+        Printed only when this invocation built those models; a build that accepted 6 of 9
+        customers says so at the end, not only in a table.
     -#}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set built = {} -%}
@@ -37,17 +37,29 @@
                 ~ (', rejected: ' ~ (ns.rejected | join(', ')) if ns.rejected else '')) -%}
         {%- endfor -%}
         {%- if 'segment_runs' in built -%}
-            {#- The newest run, fitted or not (is_latest flags the newest fitted one). -#}
-            {%- set fit = run_query(
-                "select run_number, chosen_k, customers, warnings, error from "
-                ~ _built_relation(built['segment_runs'])
-                ~ " order by run_number desc limit 1"
+            {%- set latest = run_query(
+                "select run_number, run_type, reason, fit_run_number, chosen_k, customers, "
+                ~ "warnings, drifted_checks, error from " ~ _built_relation(built['segment_runs'])
+                ~ " where is_latest_run"
             ) -%}
-            {%- for row in fit.rows -%}
-                {%- do lines.append('Fit: run ' ~ row[0] ~ (
-                    ' could not fit: ' ~ row[4] if row[4] else
-                    ', ' ~ row[1] ~ ' segments of ' ~ row[2] ~ ' customers'
-                    ~ ('; warnings: ' ~ row[3] if row[3] else ', no warnings'))) -%}
+            {%- for row in latest.rows -%}
+                {%- if row[8] -%}
+                    {%- do lines.append(
+                        ('Fit: run ' ~ row[0] ~ ' could not fit: ' if row[1] == 'fit'
+                         else 'Score: run ' ~ row[0] ~ ' could not score: ') ~ row[8]) -%}
+                {%- elif row[1] == 'fit' -%}
+                    {%- do lines.append(
+                        'Fit: run ' ~ row[0] ~ ', ' ~ row[4] ~ ' segments of ' ~ row[5]
+                        ~ ' customers' ~ ('; warnings: ' ~ row[6] if row[6] else ', no warnings')) -%}
+                {%- else -%}
+                    {%- do lines.append(
+                        'Score: run ' ~ row[0] ~ ' scored ' ~ row[5] ~ ' customers with fit '
+                        ~ row[3] ~ ('; warnings: ' ~ row[6] if row[6] else '')) -%}
+                {%- endif -%}
+                {%- if not row[8] -%}
+                    {%- do lines.append('  why: ' ~ row[2] ~ (' (drift checks over their threshold: '
+                        ~ row[7] ~ ', see segment_drift)' if row[7] else '')) -%}
+                {%- endif -%}
             {%- endfor -%}
         {%- endif -%}
         {#- The statuses dbt's ERROR= counts (an error, a failed test, a partial success). -#}

@@ -182,3 +182,117 @@
         cast(map() as map<{{ dbt.type_string() }}, {{ value_type }}>)
     {%- endif -%}
 {%- endmacro %}
+{#-
+    Lists, structs and lambdas, for expressions that score one row at a time (the scoring of
+    assign_segment and the predict_segment macros, macros/assign_segment.sql). `fields` is a
+    list of (name, expression) pairs; positions are 1-based on both engines.
+-#}
+
+{% macro sql_struct(fields) %}
+    {{- return(adapter.dispatch('sql_struct', 'custseg')(fields)) -}}
+{% endmacro %}
+
+{% macro duckdb__sql_struct(fields) -%}
+    struct_pack({% for name, expression in fields -%}
+        {{ name }} := {{ expression }}{{ ", " if not loop.last }}
+    {%- endfor %})
+{%- endmacro %}
+
+{% macro spark__sql_struct(fields) -%}
+    named_struct({% for name, expression in fields -%}
+        '{{ name }}', {{ expression }}{{ ", " if not loop.last }}
+    {%- endfor %})
+{%- endmacro %}
+
+{% macro sql_array(items) %}
+    {{- return(adapter.dispatch('sql_array', 'custseg')(items)) -}}
+{% endmacro %}
+
+{% macro duckdb__sql_array(items) -%}
+    list_value({{ items | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__sql_array(items) -%}
+    array({{ items | join(', ') }})
+{%- endmacro %}
+
+{% macro sql_transform(list_expr, variable, body) %}
+    {#- Each element of the list as `variable`, through the expression `body`. -#}
+    {{- return(adapter.dispatch('sql_transform', 'custseg')(list_expr, variable, body)) -}}
+{% endmacro %}
+
+{% macro duckdb__sql_transform(list_expr, variable, body) -%}
+    list_transform({{ list_expr }}, lambda {{ variable }}: {{ body }})
+{%- endmacro %}
+
+{% macro spark__sql_transform(list_expr, variable, body) -%}
+    transform({{ list_expr }}, {{ variable }} -> {{ body }})
+{%- endmacro %}
+
+{% macro sql_sort(list_expr) %}
+    {#- The list in ascending order (structs: field by field). -#}
+    {{- return(adapter.dispatch('sql_sort', 'custseg')(list_expr)) -}}
+{% endmacro %}
+
+{% macro duckdb__sql_sort(list_expr) -%}
+    list_sort({{ list_expr }})
+{%- endmacro %}
+
+{% macro spark__sql_sort(list_expr) -%}
+    array_sort({{ list_expr }})
+{%- endmacro %}
+
+{% macro sql_item(list_expr, position) %}
+    {#- The element at `position` (1 = first). -#}
+    {{- return(adapter.dispatch('sql_item', 'custseg')(list_expr, position)) -}}
+{% endmacro %}
+
+{% macro duckdb__sql_item(list_expr, position) -%}
+    list_extract({{ list_expr }}, {{ position }})
+{%- endmacro %}
+
+{% macro spark__sql_item(list_expr, position) -%}
+    element_at({{ list_expr }}, {{ position }})
+{%- endmacro %}
+
+{% macro sql_field(struct_expr, field) %}
+    {#- A field of a struct-valued expression. -#}
+    {{- return(adapter.dispatch('sql_field', 'custseg')(struct_expr, field)) -}}
+{% endmacro %}
+
+{% macro duckdb__sql_field(struct_expr, field) -%}
+    struct_extract({{ struct_expr }}, '{{ field }}')
+{%- endmacro %}
+
+{% macro spark__sql_field(struct_expr, field) -%}
+    ({{ struct_expr }}).{{ field }}
+{%- endmacro %}
+
+{% macro sql_let(value, variable, body) %}
+    {#- `body` with `variable` bound to `value`, computed once per row (a one-element list
+        through a lambda): what lets one expression - a DuckDB macro has no CTEs - reuse a
+        value. -#}
+    {{- return(sql_item(sql_transform(sql_array([value]), variable, body), 1)) -}}
+{% endmacro %}
+
+{% macro ordered_list_agg(expr, order_by) %}
+    {#- The group's values of `expr` as a list, in the order of `order_by` (one column). -#}
+    {{- return(adapter.dispatch('ordered_list_agg', 'custseg')(expr, order_by)) -}}
+{% endmacro %}
+
+{% macro duckdb__ordered_list_agg(expr, order_by) -%}
+    list({{ expr }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_list_agg(expr, order_by) -%}
+    transform(
+        array_sort(collect_list(struct({{ order_by }} as sort_key, {{ expr }} as item))),
+        entry -> entry.item
+    )
+{%- endmacro %}
+
+{% macro sql_double(text) %}
+    {#- A double literal from its exact text (round-trip digits), typed as double on both
+        engines (a bare 0.5 is a decimal). -#}
+    {{- return("cast('" ~ text ~ "' as double)") -}}
+{% endmacro %}

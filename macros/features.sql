@@ -1,16 +1,33 @@
 {#-
-    How a feature value becomes a model input (impute, winsorize, log-transform, as the feature
-    catalogue says) using the bounds that int_feature_bounds learned. Used by
-    int_customer_features_prepared and assign_segment, so fitting and scoring prepare features
-    the same way.
+    How a feature value becomes a model input: impute, winsorize, log-transform. One rule
+    (prepared_value) for the two places that apply it: int_customer_features_prepared, the
+    fit's input, prepares every feature with what int_feature_bounds learned from this build's
+    customers (prepare_features); scoring (assign_segment and the predict_segment macros,
+    macros/assign_segment.sql) prepares with what the fit stored, never with the current data.
 -#}
+
+{% macro prepared_value(value, impute_value, lower_bound, upper_bound, is_log1p) %}
+    {#- The prepared value of one feature: a missing value imputed, then winsorized into
+        [lower_bound, upper_bound], then ln(1 + x) when is_log1p (a SQL boolean) is true. -#}
+    {%- set clipped -%}
+        least(greatest(coalesce({{ value }}, {{ impute_value }}), {{ lower_bound }}), {{ upper_bound }})
+    {%- endset -%}
+    case when {{ is_log1p }} then ln(1 + greatest({{ clipped }}, 0)) else {{ clipped }} end
+{%- endmacro %}
+
+
+{% macro categorical_value(value) %}
+    {#- A categorical feature's value as its level text: booleans read 'true' / 'false', a
+        missing value is the level 'missing' (custseg.clustering learns the levels from these). -#}
+    coalesce(cast({{ value }} as {{ dbt.type_string() }}), 'missing')
+{%- endmacro %}
+
 
 {% macro prepare_features(features_relation, id_column='customer_id') %}
     {#-
-        A subquery: id_column plus every numeric feature of features_relation, prepared, and
-        every categorical feature K-means is asked to cluster on as text, a missing value as
-        the level 'missing' (booleans read 'true' / 'false'; custseg.clustering learns the
-        levels from these values).
+        A subquery: id_column plus every numeric feature of features_relation, prepared with the
+        bounds int_feature_bounds learned from this build's customers (what a fit now would
+        learn), and every categorical feature K-means is asked to cluster on as its level text.
     -#}
     {%- set features = numeric_feature_columns() -%}
     {%- set categorical = categorical_segmentation_features() -%}
@@ -32,19 +49,14 @@
         select
             features_to_prepare.{{ id_column }},
             {%- for feature in features %}
-            {%- set clipped -%}
-                least(greatest(
-                    coalesce(features_to_prepare.{{ feature }}, bounds.{{ feature }}__impute),
-                    bounds.{{ feature }}__lower), bounds.{{ feature }}__upper)
-            {%- endset %}
-            {% if feature in log_features -%}
-                ln(1 + greatest({{ clipped }}, 0))
-            {%- else -%}
-                {{ clipped }}
-            {%- endif %} as {{ feature }}{{ "," if not (loop.last and not categorical) }}
+            {{ prepared_value(
+                'features_to_prepare.' ~ feature, 'bounds.' ~ feature ~ '__impute',
+                'bounds.' ~ feature ~ '__lower', 'bounds.' ~ feature ~ '__upper',
+                'true' if feature in log_features else 'false') }}
+                as {{ feature }}{{ "," if not (loop.last and not categorical) }}
             {%- endfor %}
             {%- for feature in categorical %}
-            coalesce(cast(features_to_prepare.{{ feature }} as {{ dbt.type_string() }}), 'missing')
+            {{ categorical_value('features_to_prepare.' ~ feature) }}
                 as {{ feature }}{{ "," if not loop.last }}
             {%- endfor %}
         from {{ features_relation }} as features_to_prepare

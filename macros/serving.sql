@@ -77,8 +77,8 @@
         ATTACH a scratch file beside the serving file, CREATE TABLE ... AS SELECT each served
         model under its own schema and name (main_marts.segment_profiles reads the same in
         both files), customer ids through customer_key, no column named like personal data;
-        optionally the same tables as Parquet; DETACH (DuckDB checkpoints the file), then one
-        rename puts it in place.
+        the predict_segment macros beside the marts; optionally the same tables as Parquet;
+        DETACH (DuckDB checkpoints the file), then one rename puts it in place.
     -#}
     {%- if target.path == ':memory:' or target.path.startswith('md:') -%}
         {{ log('Serving file not published: the build database ' ~ target.path
@@ -124,6 +124,13 @@
                 ~ sql_string(scratch_dir ~ '/' ~ relation.identifier ~ '.parquet')
                 ~ ' (format parquet)') -%}
         {%- endif -%}
+    {%- endfor -%}
+    {#- The latest fit as the SQL macros predict_segment(f) and predict_segment_detail(f),
+        beside the marts, as in the build file (macros/predict_segment.sql). -#}
+    {%- for relation in relations if relation.identifier == 'dim_customer_segments' -%}
+        {%- for statement in predict_segment_macros(database ~ '.' ~ relation.schema) -%}
+            {%- do run_query(statement) -%}
+        {%- endfor -%}
     {%- endfor -%}
     {%- do adapter.commit() -%}
     {%- do run_query('detach ' ~ database) -%}

@@ -6,9 +6,10 @@ Spark target it runs three steps in one process, sharing one SparkSession:
 0. the fit's settings, checked (custseg.clustering.settings_error, as on-run-start does on
    DuckDB through its plugin): a bad one stops here, before any dbt step;
 1. `dbt build --exclude segment_model+`: seeds, staging, features and their tests;
-2. the fit (custseg.spark_fit): the same code as the DuckDB Python model, reading its inputs
-   from the layers' databases the manifest names and appending a run to segment_model_history
-   (in segment_model's database, custseg_intermediate by default);
+2. the fit (custseg.spark_fit): the same code as the DuckDB Python model - fit, or score with
+   the latest fit under var refit - reading its inputs from the layers' databases the manifest
+   names and appending a run to segment_model_history (in segment_model's database,
+   custseg_intermediate by default);
 3. `dbt build --select segment_model+`: the fit's view, scoring (assign_segment), the marts,
    the membership snapshot (after dim_customer_segments, which it reads) and their tests.
 
@@ -84,10 +85,16 @@ def build_on_spark(runner: Any, manifest: Any, dbt_args: list[str], full_refresh
     # dbt-spark's session method left its SparkSession in this process: the fit reuses it.
     spark = SparkSession.builder.getOrCreate()
     result = fit_on_spark(spark, inputs, node.schema, settings,
-                          run_id=str(get_invocation_id()), full_refresh=full_refresh)
-    outcome = (f"failed: {result.error}" if result.error
-               else f"K = {result.chosen_k}, {result.customers} customers")
-    print(f"segment build: fit run {result.run_number} on Spark ({outcome}) "
+                          run_id=str(get_invocation_id()), full_refresh=full_refresh,
+                          policy=_settings(node, "refit_policy"))
+    if result.error:
+        outcome = f"failed: {result.error}"
+    elif result.run_type == "fit":
+        outcome = f"K = {result.chosen_k}, {result.customers} customers; {result.reason}"
+    else:
+        outcome = (f"with fit {result.fit_run_number}, {result.customers} customers; "
+                   f"{result.reason}")
+    print(f"segment build: {result.run_type} run {result.run_number} on Spark ({outcome}) "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
     invoke(runner, ["build", "--select", "segment_model+", *refresh, *dbt_args])
 
@@ -98,11 +105,12 @@ def _relation(manifest: Any, name: str) -> str:
     return f"{node.schema}.{node.alias}"
 
 
-def _settings(node: Any) -> dict[str, Any]:
-    """The segmentation settings dbt rendered into segment_model's config (the dbt vars)."""
+def _settings(node: Any, key: str = "segmentation") -> dict[str, Any]:
+    """Settings dbt rendered into segment_model's config from the dbt vars: `segmentation`
+    (the fit's) or `refit_policy`."""
     import json
 
-    return json.loads(node.config.get("segmentation"))
+    return json.loads(node.config.get(key))
 
 
 def print_settings(args: argparse.Namespace) -> int:

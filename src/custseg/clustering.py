@@ -58,6 +58,8 @@ class SegmentationConfig:
     match_max_distance: float = 1.0
     rules_max_depth: int = 4
     min_level_share: float = 0.01
+    outlier_fraction: float = 0.01
+    winsorize_percentiles: tuple[float, float] = (0.01, 0.99)
 
     def __post_init__(self) -> None:
         if not self.features:
@@ -78,6 +80,9 @@ class SegmentationConfig:
         if not 0 <= self.min_level_share < 1:
             raise SegmentationError(
                 f"min_level_share must be at least 0 and below 1, got {self.min_level_share}")
+        if not 0 <= self.outlier_fraction < 1:
+            raise SegmentationError(
+                f"outlier_fraction must be at least 0 and below 1, got {self.outlier_fraction}")
         if self.rules_max_depth < 1:
             raise SegmentationError(
                 f"rules_max_depth must be at least 1, got {self.rules_max_depth}")
@@ -110,8 +115,12 @@ class SegmentationConfig:
         if "match_max_distance" in values:
             values["match_max_distance"] = _number("segment_match_max_distance",
                                                    values["match_max_distance"])
-        if "min_level_share" in values:
-            values["min_level_share"] = _number("min_level_share", values["min_level_share"])
+        for key in ("min_level_share", "outlier_fraction"):
+            if key in values:
+                values[key] = _number(key, values[key])
+        if "winsorize_percentiles" in values:
+            values["winsorize_percentiles"] = tuple(
+                _number("winsorize_percentiles", p) for p in values["winsorize_percentiles"])
         return cls(**values)
 
 
@@ -439,6 +448,18 @@ def load_features(relation: Any, features: tuple[str, ...]) -> pd.DataFrame:
     columns = ", ".join(f'"{name}"' for name in ["customer_id", *present])
     query = f"select {columns} from features order by customer_id"
     return pd.DataFrame(relation.query("features", query).fetchnumpy())
+
+
+def load_raw_features(relation: Any, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+    """customer_id, the numeric feature columns (as doubles, null as NaN) and the categorical
+    ones (as stored) of a DuckDB relation of raw features (int_customer_features), sorted by
+    customer_id; columns the relation lacks are skipped."""
+    present = set(relation.columns)
+    columns = ['"customer_id"']
+    columns += [f'cast("{name}" as double) as "{name}"' for name in numeric if name in present]
+    columns += [f'"{name}"' for name in categorical if name in present]
+    query = f"select {', '.join(columns)} from features order by customer_id"
+    return relation.query("features", query).df()
 
 
 def check_k(config: SegmentationConfig, n_rows: int, n_distinct: int) -> list[str]:

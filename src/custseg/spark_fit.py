@@ -1,11 +1,12 @@
 """The segmentation fit on Spark: the same run as the DuckDB Python model, data through Spark.
 
 dbt-spark runs dbt Python models only on Databricks (dbt-spark#415), so on a Spark target
-`segment build` runs the fit between two dbt steps: it reads the prepared feature table, the
-feature bounds, the data-quality counts and the run history through a SparkSession, calls
-`custseg.run.fit_run` exactly as python_models/segment_model.py does, and appends the run to
-the Parquet table `segment_model_history`, which the Spark variant of segment_model
-(python_models/spark/segment_model.sql) reads under the model's usual name.
+`segment build` runs the fit between two dbt steps: it reads the feature tables (raw and
+prepared), the feature bounds, the as-of date, the data-quality counts and the run history
+through a SparkSession, calls `custseg.run.segmentation_run` exactly as
+python_models/segment_model.py does (fit or score with the latest fit, under var refit), and
+appends the run to the Parquet table `segment_model_history`, which the Spark variant of
+segment_model (python_models/spark/segment_model.sql) reads under the model's usual name.
 
 Each layer is its own Spark database (custseg_intermediate, custseg_marts, ...: dbt_project.yml),
 so the tables are named by the relations dbt's manifest gives them, never by bare name; the
@@ -23,14 +24,16 @@ import pandas as pd
 import pyarrow as pa
 
 from custseg.run import (
+    BOUNDS_COLUMNS,
     RUN_SCHEMA,
     Run,
     RunContext,
     check_history_columns,
-    fit_run,
     input_rows,
     next_run_number,
+    raw_feature_columns,
     resolve_features,
+    segmentation_run,
 )
 
 if TYPE_CHECKING:  # pyspark is the optional [spark] extra
@@ -38,22 +41,27 @@ if TYPE_CHECKING:  # pyspark is the optional [spark] extra
 
 HISTORY_TABLE = "segment_model_history"
 # The models the fit reads (the DuckDB Python model's dbt.ref()s).
-FIT_INPUTS = ("int_feature_bounds", "data_quality_summary", "int_customer_features_prepared")
+FIT_INPUTS = ("int_feature_bounds", "data_quality_summary", "int_customer_features_prepared",
+              "int_customer_features", "int_as_of_date")
 
 SPARK_TYPES = {
     pa.int64(): "bigint", pa.int32(): "int", pa.string(): "string", pa.float64(): "double",
-    pa.bool_(): "boolean", pa.timestamp("us"): "timestamp",
+    pa.bool_(): "boolean", pa.timestamp("us"): "timestamp", pa.date32(): "date",
 }
 
 
 @dataclass(frozen=True)
 class SparkFitResult:
-    """What a Spark fit appended: the run number and whether it fitted."""
+    """What the Spark step appended: the run number, fit or score and why, and whether it
+    worked."""
 
     run_number: int
     customers: int
     chosen_k: int | None
     error: str | None
+    run_type: str = "fit"
+    reason: str | None = None
+    fit_run_number: int | None = None
 
 
 def spark_type(arrow_type: pa.DataType) -> str:
@@ -87,6 +95,20 @@ def load_spark_features(table: DataFrame, features: tuple[str, ...]) -> pd.DataF
     return frame
 
 
+def load_spark_raw_features(table: DataFrame, numeric: list[str],
+                            categorical: list[str]) -> pd.DataFrame:
+    """customer_id, the numeric raw features as doubles and the categorical ones as stored,
+    sorted by customer_id (as custseg.clustering.load_raw_features)."""
+    from pyspark.sql import functions as F
+
+    columns = [F.col("customer_id")]
+    columns += [F.col(name).cast("double").alias(name) for name in numeric
+                if name in table.columns]
+    columns += [F.col(name) for name in categorical if name in table.columns]
+    frame = table.select(*columns).toPandas()
+    return frame.sort_values("customer_id", kind="stable", ignore_index=True)
+
+
 def read_history(spark: SparkSession, table: str) -> list[Run]:
     """The run history so far (empty before the first run), as custseg.run reads it."""
     if not spark.catalog.tableExists(table):
@@ -113,23 +135,35 @@ def fit_on_spark(
     settings: Mapping[str, Any],
     run_id: str,
     full_refresh: bool = False,
+    policy: Mapping[str, Any] | None = None,
 ) -> SparkFitResult:
-    """Fit on the tables `inputs` names (FIT_INPUTS -> database.table) and append the run to
-    the history table in database `schema` (segment_model's)."""
+    """Fit (or score with the latest fit, under the refit `policy`) on the tables `inputs`
+    names (FIT_INPUTS -> database.table) and append the run to the history table in database
+    `schema` (segment_model's)."""
     history_table = f"{schema}.{HISTORY_TABLE}"
     history = [] if full_refresh else read_history(spark, history_table)
     bounds = spark.table(inputs["int_feature_bounds"]).orderBy("feature_order").select(
-        "feature", "transform", "is_default_feature", "source_model").collect()
-    settings, transforms, defaults = resolve_features(settings, [tuple(row) for row in bounds])
+        *BOUNDS_COLUMNS).collect()
+    settings, preparation, defaults = resolve_features(
+        settings, [dict(zip(BOUNDS_COLUMNS, row, strict=True)) for row in bounds])
     quality = spark.table(inputs["data_quality_summary"]).toPandas()
+    (as_of_date,) = spark.table(inputs["int_as_of_date"]).select("as_of_date").first()
     context = RunContext(
         run_number=next_run_number(history), run_id=run_id,
         fitted_at=datetime.now(UTC).replace(tzinfo=None),
-        input_rows=input_rows(quality))
-    features = load_spark_features(spark.table(inputs["int_customer_features_prepared"]), (
-        *settings["features"], *(defaults.attributes if defaults else ())))
-    run = fit_run(features, settings, transforms, history, context, defaults)
+        input_rows=input_rows(quality), as_of_date=as_of_date)
+    numeric, categorical = raw_feature_columns(history, settings, preparation, defaults)
+    raw = load_spark_raw_features(spark.table(inputs["int_customer_features"]), numeric,
+                                  categorical)
+
+    def load_prepared(features: tuple[str, ...]) -> pd.DataFrame:
+        return load_spark_features(spark.table(inputs["int_customer_features_prepared"]),
+                                   features)
+
+    run = segmentation_run(raw, load_prepared, settings, preparation, policy or {}, history,
+                           context, defaults)
     write_history(spark, run, history_table, replace=full_refresh)
     return SparkFitResult(
-        run_number=context.run_number, customers=len(features),
-        chosen_k=run["chosen_k"], error=run["error"])
+        run_number=context.run_number, customers=len(raw),
+        chosen_k=run["chosen_k"], error=run["error"], run_type=run["run_type"],
+        reason=run["reason"], fit_run_number=run["fit_run_number"])

@@ -23,6 +23,7 @@ from custseg.run import (
     input_rows,
     next_run_number,
     resolve_features,
+    segmentation_run,
 )
 
 CENTERS = np.array([[0.0, 0.0], [10.0, 10.0], [0.0, 20.0], [20.0, 0.0]])
@@ -47,11 +48,17 @@ def context(history: list[Run]) -> RunContext:
                       fitted_at=datetime(2026, 1, 1), input_rows={"customers": (10, 9)})
 
 
+def preparation(*names: str) -> dict[str, dict]:
+    """Features used as they are: no transform, no bounds, nothing to impute."""
+    return {name: {"transform": "none", "impute_strategy": "median", "impute_value": None,
+                   "lower_bound": None, "upper_bound": None} for name in names}
+
+
 def run(frame: pd.DataFrame, history: list[Run] | None = None, **overrides) -> list[Run]:
-    """The history after one more run, read back through the stored table's types."""
+    """The history after one more fit, read back through the stored table's types."""
     history = history or []
     settings = {"features": ["x", "y"], "n_segments": 3, "n_init": 4, **overrides}
-    new = fit_run(frame, settings, {"x": "none", "y": "none"}, history, context(history))
+    new = fit_run(frame, settings, preparation("x", "y"), history, context(history))
     return as_table([*history, new]).to_pylist()
 
 
@@ -249,6 +256,21 @@ def test_a_history_of_an_earlier_layout_stops_with_the_fix():
         check_history_columns(["run_number", "run_id", "fitted_at", "section", "k", "metric"])
 
 
+def bounds_row(feature: str, transform: str, is_default: bool, source: str) -> dict:
+    """An int_feature_bounds row: the feature used as it is (no bounds, nothing imputed)."""
+    return {"feature": feature, "transform": transform, "impute_strategy": "median",
+            "impute_value": None, "lower_bound": None, "upper_bound": None,
+            "is_default_feature": is_default, "source_model": source}
+
+
+def default_run(frame: pd.DataFrame, settings: dict, prepared_as: dict,
+                defaults: DefaultFeatures | None) -> Run:
+    """The first run of a build without var segmentation_features on `frame` (raw and
+    prepared alike)."""
+    return segmentation_run(frame, lambda features: frame, settings, prepared_as, {}, [],
+                            context([]), defaults)
+
+
 def test_a_default_fit_without_usable_purchase_features_adds_every_customer_attribute():
     """var segmentation_features null: the default set, and when none of its purchase
     features is usable (no transactions), every usable numeric customer attribute too."""
@@ -257,17 +279,18 @@ def test_a_default_fit_without_usable_purchase_features_adds_every_customer_attr
     frame["recency_days"] = np.nan  # all null
     frame["age"] = np.nan  # an attribute the input lacks: not added
     frame["tenure_days"] = 7.0  # a default attribute, constant here
-    bounds = [("recency_days", "none", True, PURCHASE_SOURCE),
-              ("frequency", "log1p", True, PURCHASE_SOURCE),
-              ("tenure_days", "none", True, "int_customer_attributes_banded"),
-              ("age", "none", False, "int_customer_attributes_banded"),
-              ("income", "none", False, "int_customer_attributes_banded"),
-              ("score", "none", False, "stg_customers")]
-    settings, transforms, defaults = resolve_features({"features": None, "n_init": 4}, bounds)
+    bounds = [bounds_row(*row) for row in [
+        ("recency_days", "none", True, PURCHASE_SOURCE),
+        ("frequency", "log1p", True, PURCHASE_SOURCE),
+        ("tenure_days", "none", True, "int_customer_attributes_banded"),
+        ("age", "none", False, "int_customer_attributes_banded"),
+        ("income", "none", False, "int_customer_attributes_banded"),
+        ("score", "none", False, "stg_customers")]]
+    settings, prepared_as, defaults = resolve_features({"features": None, "n_init": 4}, bounds)
     assert settings["features"] == ["recency_days", "frequency", "tenure_days"]
     assert defaults == DefaultFeatures(purchase=("recency_days", "frequency"),
                                        attributes=("tenure_days", "age", "income", "score"))
-    fit = fit_run(frame, settings, transforms, [], context([]), defaults)
+    fit = default_run(frame, settings, prepared_as, defaults)
     assert fit["error"] is None and fit["chosen_k"] == 3
     assert [(f["feature"], f["is_used"], f["excluded_reason"]) for f in fit["features"]] == [
         ("recency_days", False, "all_null"), ("frequency", False, "constant"),
@@ -278,6 +301,6 @@ def test_a_default_fit_without_usable_purchase_features_adds_every_customer_attr
         "it; set var segmentation_features to choose")
     # with one purchase feature that varies, the default set is left as it is
     frame["frequency"] = np.arange(len(frame)) % 4
-    fit = fit_run(frame, settings, transforms, [], context([]), defaults)
+    fit = default_run(frame, settings, prepared_as, defaults)
     assert [f["feature"] for f in fit["features"]] == ["recency_days", "frequency", "tenure_days"]
     assert "customer attribute" not in (fit["warnings"] or "")

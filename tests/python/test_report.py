@@ -36,6 +36,7 @@ SECTION_TABLES = {  # section anchor -> ids of the great-tables tables it must h
     "rules": ["rules", "importance"],
     "campaigns": ["offer_summary", "campaigns"],
     "data-quality": ["data_quality"],
+    "model-health": ["model_health", "drift_checks"],
     "run": ["run_metadata", "run_history"],
 }
 SERVING = "custseg_serving.duckdb"  # the serving file beside a build dir's custseg.duckdb

@@ -25,9 +25,11 @@ from conftest import DBT, REPO, run_dbt
 
 # What every build of this file runs: models, seeds and the snapshot, no data tests.
 BUILD = [str(DBT), "build", "--exclude-resource-type", "test", "unit_test"]
-# Marts that record every build (run history, drift per run, snapshot transitions): a completed
-# re-run adds to them by design; every other mart must come out identical.
-RUN_HISTORY_MARTS = {"segment_runs", "segment_centroid_drift", "segment_transitions"}
+# Marts that record every build (run history, centroid drift and drift checks per run, snapshot
+# transitions): a completed re-run adds to them by design; every other mart must come out
+# identical.
+RUN_HISTORY_MARTS = {"segment_runs", "segment_centroid_drift", "segment_drift",
+                     "segment_transitions"}
 LOG_DEADLINE_SECONDS = 300
 
 

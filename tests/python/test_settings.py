@@ -112,12 +112,17 @@ def test_names_in_vars_are_normalised_exactly_as_headers_are():
         assert normalise_name(name) == rendered, name
     assert normalise_name("Spending Score") == "spending_score"
     assert normalise_name(" Total_Spend ($) ") == "total_spend"
-    bounds = [("spending_score", "none", False, "stg_customers"),
-              ("monetary", "log1p", True, "int_transactions_aggregated_to_customers")]
-    settings, transforms, defaults = resolve_features(
+    bounds = [{"feature": feature, "transform": transform, "impute_strategy": "median",
+               "impute_value": 1.0, "lower_bound": 0.0, "upper_bound": 2.0,
+               "is_default_feature": is_default, "source_model": source}
+              for feature, transform, is_default, source in [
+                  ("spending_score", "none", False, "stg_customers"),
+                  ("monetary", "log1p", True, "int_transactions_aggregated_to_customers")]]
+    settings, preparation, defaults = resolve_features(
         {"features": ["Spending Score", "Education"]}, bounds)
     assert settings["features"] == ["spending_score", "education"] and defaults is None
-    assert transforms == {"spending_score": "none", "monetary": "log1p"}
+    assert {name: entry["transform"] for name, entry in preparation.items()} == {
+        "spending_score": "none", "monetary": "log1p"}
 
 
 @pytest.mark.parametrize(("settings", "known", "defaults", "error"), [

@@ -1,10 +1,14 @@
 {#-
     One row per customer: the segment assign_segment puts it in (nearest stored centroid) and
-    its name, how close it is, the classic RFM segment beside it, and the features and bands
-    people filter and join on. The numeric features are the feature catalogue's; the extra
-    attributes of your customers input, which vary with the input, are two typed maps (name to
-    value), so every clustering feature is here and the contract still fixes every column.
+    its name, how close it is and whether it is an outlier of its segment, the classic RFM
+    segment beside it, and the features and bands people filter and join on. The numeric
+    features are the feature catalogue's; the extra attributes of your customers input, which
+    vary with the input, are two typed maps (name to value), so every clustering feature is
+    here and the contract still fixes every column. Once built, the same scoring is left in the
+    database as the SQL macros predict_segment(f) and predict_segment_detail(f)
+    (macros/predict_segment.sql; DuckDB).
 -#}
+{{ config(post_hook="{{ create_predict_segment_macros() }}") }}
 
 with
 
@@ -32,6 +36,8 @@ joined as (
         assignments.distance_to_centroid,
         assignments.second_segment_id,
         assignments.margin_to_second,
+        assignments.is_outlier,
+        assignments.outlier_score,
         features.has_purchases,
         {%- for feature, entry in feature_catalogue().items() if entry.source != 'stg_customers' %}
             features.{{ feature }},

@@ -1,7 +1,8 @@
 {#-
     One row per segment and clustering feature: the centroid in scaled units and in the
-    feature's own units, with every parameter scoring needs (scaler, transform, winsorizing
-    bounds, imputation value), so a centroid can be read and a customer scored anywhere.
+    feature's own units, with every parameter scoring needs - the preparation the fit learned
+    and stored (transform, winsorizing bounds, imputation value) and its scaler - so a centroid
+    can be read and a customer scored anywhere.
 -#}
 
 with
@@ -14,13 +15,14 @@ centroids as (
     select * from {{ ref('int_segment_fit_centroids') }}
 ),
 
-bounds as (
-    select * from {{ ref('int_feature_bounds') }}
-),
-
 scaler as (
     select
         feature,
+        transform,
+        impute_strategy,
+        impute_value,
+        lower_bound,
+        upper_bound,
         scaler_center,
         scaler_scale
     from fit_features
@@ -33,20 +35,19 @@ joined as (
         centroids.feature,
         centroids.centroid_scaled,
         case
-            when bounds.transform = 'log1p'
+            when scaler.transform = 'log1p'
                 then exp(centroids.centroid_scaled * scaler.scaler_scale + scaler.scaler_center) - 1
             else centroids.centroid_scaled * scaler.scaler_scale + scaler.scaler_center
         end as centroid_value,
         scaler.scaler_center,
         scaler.scaler_scale,
-        bounds.transform,
-        bounds.lower_bound,
-        bounds.upper_bound,
-        bounds.impute_strategy,
-        bounds.impute_value
+        scaler.transform,
+        scaler.lower_bound,
+        scaler.upper_bound,
+        scaler.impute_strategy,
+        scaler.impute_value
     from centroids
     inner join scaler on centroids.feature = scaler.feature
-    inner join bounds on centroids.feature = bounds.feature
 )
 
 select * from joined

@@ -1,7 +1,9 @@
 {#-
     The run history: one row per build of the segmentation (segment_model appends a run each
-    time): what it saw, how it was configured, how good the chosen K and the rules are, and how
-    the segments relate to the previous run's.
+    time, a fit or a scoring with the latest fit): whether it fitted and why, which fit it
+    scored with and how old that fit was, what it saw, how it was configured, how good the
+    chosen K and the rules are, how the segments relate to the fit they were matched to, and
+    how many drift checks were over their thresholds.
 -#}
 
 with
@@ -62,6 +64,30 @@ segments as (
     from history
 ),
 
+drift_checks as (
+    select
+        history.run_number,
+        {{ unnest_structs('history.drift_checks') }}
+    from history
+),
+
+drift_counts as (
+    select
+        run_number,
+        count(*) as drift_checks,
+        count(case when is_drifted then 1 end) as drifted_checks
+    from drift_checks
+    group by 1
+),
+
+scored_with as (
+    select
+        history.run_number,
+        {{ days_between('fits.as_of_date', 'history.as_of_date') }} as fit_age_days
+    from history
+    inner join history as fits on history.fit_run_number = fits.run_number
+),
+
 segment_changes as (
     select
         run_number,
@@ -78,6 +104,12 @@ joined as (
         history.run_number,
         history.run_id,
         history.fitted_at,
+        history.run_type,
+        history.reason,
+        history.fit_run_number,
+        history.as_of_date,
+        scored_with.fit_age_days,
+        history.refit,
         history.previous_run_number,
         history.customers,
         history.fit_rows,
@@ -102,14 +134,20 @@ joined as (
         segment_changes.segments_new,
         segment_changes.segments_retired,
         segment_changes.max_centroid_drift,
+        history.mean_distance,
+        coalesce(drift_counts.drift_checks, 0) as drift_checks,
+        coalesce(drift_counts.drifted_checks, 0) as drifted_checks,
         history.warnings,
         history.error,
-        coalesce(history.run_number = {{ latest_fit_run_number() }}, false) as is_latest
+        coalesce(history.run_number = {{ latest_fit_run_number() }}, false) as is_latest,
+        history.run_number = {{ latest_run_number() }} as is_latest_run
     from history
     left join input_counts on history.run_number = input_counts.run_number
     left join chosen_k_metrics on history.run_number = chosen_k_metrics.run_number
     left join used_features on history.run_number = used_features.run_number
     left join segment_changes on history.run_number = segment_changes.run_number
+    left join drift_counts on history.run_number = drift_counts.run_number
+    left join scored_with on history.run_number = scored_with.run_number
 )
 
 select * from joined

@@ -2,12 +2,18 @@
     Who moved where: customers per (from segment, to segment) between consecutive snapshots of
     customer_segments_snapshot. A snapshot time is any time a version started or ended. A null
     from_segment_id is a customer new at to_snapshot_at; a null to_segment_id one that left.
+    Segments are named as they are named now (int_segment_names, overrides included; a retired
+    segment by its last name), not as the snapshot recorded them.
 -#}
 
 with
 
 snapshot as (
     select * from {{ ref('customer_segments_snapshot') }}
+),
+
+names as (
+    select * from {{ ref('int_segment_names') }}
 ),
 
 snapshot_times as (
@@ -80,6 +86,21 @@ counted as (
         count(*) as customers
     from moves
     group by 1, 2, 3, 4
+),
+
+named as (
+    select
+        counted.from_snapshot_at,
+        counted.to_snapshot_at,
+        counted.from_segment_id,
+        from_names.segment_name as from_segment_name,
+        counted.to_segment_id,
+        to_names.segment_name as to_segment_name,
+        counted.transition,
+        counted.customers
+    from counted
+    left join names as from_names on counted.from_segment_id = from_names.segment_id
+    left join names as to_names on counted.to_segment_id = to_names.segment_id
 )
 
-select * from counted
+select * from named

@@ -40,6 +40,12 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "run_number", "run_id", "fitted_at", "customers", "fit_rows", "feature_fingerprint",
         "features", "scaler", "k_min", "k_max", "k_selection", "chosen_k", "random_state",
         "silhouette", "rules_accuracy", "rules_macro_f1", "warnings", "error", "is_latest",
+        "run_type", "reason", "fit_run_number", "as_of_date", "fit_age_days", "refit",
+        "drift_checks", "drifted_checks", "is_latest_run",
+    ),
+    "segment_drift": (
+        "run_number", "check_name", "check_type", "fit_run_number", "reference_value",
+        "current_value", "value", "threshold", "is_drifted", "is_latest_run",
     ),
     "segment_rules": ("segment_id", "rule_number", "rule", "customers", "precision", "recall"),
     "segment_feature_importance": ("feature", "variance_explained", "tree_importance"),
@@ -76,6 +82,7 @@ MART_ORDER: dict[str, str] = {
     "dim_segments": "segment_id",
     "dim_features": "feature_order",
     "segment_runs": "run_number",
+    "segment_drift": "run_number, check_type, check_name",
     "segment_rules": "segment_id, rule_number",
     "segment_feature_importance": "feature",
     "segment_feature_distributions": "feature, segment_id",
@@ -97,6 +104,7 @@ class Marts:
     db_path: Path
     tables: dict[str, pd.DataFrame]
     customers_total: int
+    outliers_total: int = 0
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -145,8 +153,8 @@ def with_feature_labels(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFra
 
 
 def load_marts(db_path: Path, schema: str = MARTS_SCHEMA) -> Marts:
-    """Reads every mart of MART_COLUMNS plus a customer count from `schema`; ReportError if one
-    is missing."""
+    """Reads every mart of MART_COLUMNS plus the customer and outlier counts from `schema`;
+    ReportError if one is missing."""
     with connect_read_only(db_path) as con:
         present = existing_tables(con, schema)
         missing = [name for name in (*MART_COLUMNS, "dim_customer_segments")
@@ -156,5 +164,7 @@ def load_marts(db_path: Path, schema: str = MARTS_SCHEMA) -> Marts:
                               f"{db_path}; {BUILD_HINT}")
         tables = with_feature_labels(
             {name: read_mart(con, name, schema) for name in MART_COLUMNS})
-        (total,) = con.sql(f"select count(*) from {schema}.dim_customer_segments").fetchall()[0]
-    return Marts(db_path=db_path, tables=tables, customers_total=total)
+        (total, outliers) = con.sql(
+            "select count(*), count(*) filter (where is_outlier) "
+            f"from {schema}.dim_customer_segments").fetchall()[0]
+    return Marts(db_path=db_path, tables=tables, customers_total=total, outliers_total=outliers)

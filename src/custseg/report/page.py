@@ -115,6 +115,13 @@ def data_quality_section(marts: Marts) -> Section:
     return Section("data-quality", "Data quality", gt_html(table))
 
 
+def model_health_section(marts: Marts) -> Section:
+    body = gt_html(sections.model_health_table(
+        marts.table("segment_runs"), marts.outliers_total, marts.customers_total)) + gt_html(
+        sections.drift_table(marts.table("segment_drift")))
+    return Section("model-health", "Model health", body)
+
+
 def run_section(marts: Marts, generated_at: datetime) -> Section:
     report = {
         "Generated at": generated_at.isoformat(timespec="seconds"),
@@ -136,6 +143,7 @@ SECTION_BUILDERS: tuple[tuple[str, Callable[[Marts], Section]], ...] = (
     ("segment rules", rules_section),
     ("campaign response", campaigns_section),
     ("data quality", data_quality_section),
+    ("model health", model_health_section),
 )
 STEPS = len(SECTION_BUILDERS) + 3  # loading, the sections, run metadata, writing
 

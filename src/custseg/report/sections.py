@@ -594,6 +594,81 @@ def data_quality_table(summary: pd.DataFrame) -> GT:
     )
 
 
+# --- model health ------------------------------------------------------------------------------
+
+
+def latest_of_runs(runs: pd.DataFrame) -> pd.Series:
+    """The newest run, fit or score (is_latest_run)."""
+    return runs[runs["is_latest_run"]].sort_values("run_number").iloc[-1]
+
+
+def model_health_frame(runs: pd.DataFrame, outliers: int, customers: int) -> pd.DataFrame:
+    """Item / value rows: what the latest build did and why, the fit in use and its age, the
+    score runs since it, the latest run's drift checks over their threshold, the outliers."""
+    run, fit = latest_of_runs(runs), latest_run(runs)
+    scores = runs[(runs["run_type"] == "score") & (runs["fit_run_number"] == fit["run_number"])]
+    age = run["fit_age_days"]
+    checks = int(run["drift_checks"])
+    items = [
+        ("Latest build", f"{run['run_type']} run {int(run['run_number'])}: {run['reason']}"),
+        ("Fit in use", f"run {int(fit['run_number'])}, data as of "
+                       f"{pd.Timestamp(fit['as_of_date']).date()}, {int(fit['chosen_k'])} "
+                       f"segments (refit {run['refit']})"),
+        ("Fit age", MISSING if pd.isna(age) else f"{int(age)} day{'' if age == 1 else 's'}"),
+        ("Score runs since the fit", f"{len(scores):,}"),
+        ("Drift checks over threshold",
+         f"{int(run['drifted_checks'])} of {checks}" if checks
+         else "none made (no earlier fit to compare with)"),
+        ("Outliers", f"{outliers:,} of {customers:,} customers "
+                     f"({outliers / max(customers, 1):.1%})"),
+    ]
+    return pd.DataFrame(items, columns=["item", "value"])
+
+
+def model_health_table(runs: pd.DataFrame, outliers: int, customers: int) -> GT:
+    frame = model_health_frame(runs, outliers, customers)
+    table = GT(frame, rowname_col="item", id="model_health").cols_label(value="")
+    return with_header(
+        table, "Model health", "Train once, score every build: the fit in use and how the "
+        "customers compare with it", "Source: segment_runs, segment_drift, dim_customer_segments "
+        "(is_outlier).")
+
+
+def drift_frame(drift: pd.DataFrame) -> pd.DataFrame:
+    """The latest run's drift checks: check, the fit's value and today's, value, threshold,
+    status; most drifted (value over threshold) first."""
+    latest = drift[drift["is_latest_run"]].copy()
+    latest["ratio"] = latest["value"] / latest["threshold"]
+    latest["status"] = latest["is_drifted"].map({True: "drifted", False: "ok"})
+    latest = latest.sort_values(["ratio", "check_name"], ascending=[False, True])
+    return latest[["check_name", "reference_value", "current_value", "value", "threshold",
+                   "status"]].reset_index(drop=True)
+
+
+def drift_table(drift: pd.DataFrame) -> GT:
+    frame = drift_frame(drift)
+    if frame.empty:
+        frame = pd.DataFrame({"check_name": ["No drift checks: the latest build was the first "
+                                             "fit"], "reference_value": [None],
+                              "current_value": [None], "value": [None], "threshold": [None],
+                              "status": [""]})
+    drifted = frame.index[frame["status"] == "drifted"].tolist()
+    table = (
+        GT(frame, id="drift_checks")
+        .cols_label(check_name="Check", reference_value="At fit", current_value="Now",
+                    value="Value", threshold="Threshold", status="")
+        .fmt_number(columns=["reference_value", "current_value", "value", "threshold"],
+                    decimals=3)
+        .sub_missing(columns=["reference_value", "current_value", "value", "threshold"],
+                     missing_text=MISSING)
+        .tab_style(style.fill(color="#fde0dd"), loc.body(rows=drifted))
+    )
+    return with_header(
+        table, "Drift checks of the latest build", "PSI of each clustering feature against "
+        "the fit's reference bins, each segment's share change, the mean distance ratio",
+        "Source: segment_drift. Over its threshold, a check makes refit auto fit again.")
+
+
 # --- run metadata -----------------------------------------------------------------------------
 
 
@@ -610,6 +685,7 @@ def run_metadata_frame(runs: pd.DataFrame, report: dict[str, str]) -> pd.DataFra
         ("Model run", "Run id", str(run["run_id"])),
         ("Model run", "Run number", str(int(run["run_number"]))),
         ("Model run", "Fitted at", str(run["fitted_at"])),
+        ("Model run", "Why it fitted", str(run["reason"])),
         ("Model run", "Customers scored / fit rows",
          f"{int(run['customers']):,} / {int(run['fit_rows']):,}"),
         ("Model run", "Data fingerprint", str(run["feature_fingerprint"])),
