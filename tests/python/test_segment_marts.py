@@ -106,7 +106,7 @@ def test_rfm_segments_follow_the_grid_and_cross_tab_adds_up(sample_build):
     buyers["rfm_segment"] = [lookup[(r, f)] for r, f in
                              zip(buyers["recency_score"], buyers["frequency_score"], strict=True)]
     expected = customers.set_index("customer_id")[["rfm_segment"]].join(
-        buyers[["rfm_segment", "recency_score", "frequency_score"]], rsuffix="_expected")
+        buyers[["rfm_segment", "recency_score", "frequency_score"]].add_suffix("_expected"))
     expected["rfm_segment_expected"] = expected["rfm_segment_expected"].fillna("No purchases")
     assert len(expected) == 3000 and 0 < len(buyers) < len(expected)
     assert (expected["rfm_segment"] == expected["rfm_segment_expected"]).all()
