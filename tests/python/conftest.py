@@ -25,6 +25,14 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 DBT = Path(sys.executable).with_name("dbt")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files marked long_running first, every other test in its collected order: with
+    pytest-xdist's --dist loadfile --no-loadscope-reorder (pyproject.toml) the Spark file
+    starts at once on one worker while the other takes the rest, instead of running alone at
+    the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
+
+
 @dataclass
 class DbtResult:
     """What a dbt command left: its exit code (0 success, 1 failure, 2 error) and its console

@@ -25,6 +25,8 @@ import pytest
 from conftest import REPO, connect, read_raw, run_dbt, sample_tables
 from custseg.generate import generate
 
+pytestmark = pytest.mark.long_running  # four builds: collected first (conftest)
+
 AS_OF = "2026-10-31"  # the sample's latest transaction: every build counts from it
 PLANTED = "P0000001"
 DRIFT_TESTS = ("drift_feature_psi_of_the_latest_run_within_threshold",
