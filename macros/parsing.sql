@@ -14,12 +14,23 @@
         '€ 1.234,50', '12,5'.
     -#}
     {#- A plain number (nearly every value) is cast as it is; only text that does not cast
-        is rewritten by number_text, so the common case costs two casts, not five. -#}
-    {%- set plain = 'trim(' ~ text_expr ~ ')' -%}
+        is trimmed and rewritten by number_text, so the common case costs two casts, not five. -#}
+    {%- set plain = adapter.dispatch('number_cast_text', 'custseg')(text_expr) -%}
     {%- set finite = adapter.dispatch('to_number', 'custseg') -%}
     {{- return('coalesce(' ~ finite(plain) ~ ', case when try_cast(' ~ plain
-               ~ ' as double) is null then ' ~ finite(number_text(plain)) ~ ' end)') -}}
+               ~ ' as double) is null then ' ~ finite(number_text('trim(' ~ text_expr ~ ')'))
+               ~ ' end)') -}}
 {% endmacro %}
+
+{% macro default__number_cast_text(text_expr) -%}
+    trim({{ text_expr }})
+{%- endmacro %}
+
+{% macro duckdb__number_cast_text(text_expr) -%}
+    {#- DuckDB's cast to double skips the spaces around a number itself (tabs and line breaks
+        too); trimming first would copy every value. Text the cast refuses is trimmed after. -#}
+    {{ text_expr }}
+{%- endmacro %}
 
 {% macro duckdb__to_number(number_expr) -%}
     case
