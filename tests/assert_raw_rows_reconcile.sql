@@ -148,28 +148,44 @@ reasons_compared as (
     ),
 
     {{ source }}_rejected_keys as (
-        select distinct match_key
+        select distinct
+            match_key,
+            true as is_rejected_key
         from {{ source }}_rejected_rows
     ),
 
     {{ source }}_raw_texts as (
-        -- Only raw rows sharing a rejected row's key, their values as text (as staging keeps them).
+        -- The raw rows, their values as text (as staging keeps them).
         select
             {%- for column in record_columns %}
                 cast(raw_input.{{ column }} as {{ dbt.type_string() }}) as {{ column }},
             {%- endfor %}
-            raw_input.{{ match_keys[source] }} as match_key  -- the join's key, as read
+            raw_input.{{ match_keys[source] }} as match_key,  -- the join's key, as read
+            nullif(trim(raw_input.{{ first_rules[source][0] }}), '') is null as is_blank_key
         from {{ raw_source(source) }} as raw_input
-        inner join {{ source }}_rejected_keys as rejected_keys
-            on raw_input.{{ match_keys[source] }} is not distinct from rejected_keys.match_key
+    ),
+
+    {{ source }}_raw_groups as (
+        -- One read of the raw input: the rows with a blank key and, for the rows sharing a
+        -- rejected row's key, how many copies of each there are (raw_record null: the others).
+        select
+            case
+                when rejected_keys.is_rejected_key then {{ columns_to_json(record_columns, 'raw_texts.') }}
+            end as raw_record,
+            count(*) as raw_copies,
+            count(case when raw_texts.is_blank_key then 1 end) as blank_key_rows
+        from {{ source }}_raw_texts as raw_texts
+        left join {{ source }}_rejected_keys as rejected_keys
+            on raw_texts.match_key is not distinct from rejected_keys.match_key
+        group by 1
     ),
 
     {{ source }}_raw_rows as (
         select
-            {{ columns_to_json(record_columns) }} as raw_record,
-            count(*) as raw_copies
-        from {{ source }}_raw_texts
-        group by 1
+            raw_record,
+            raw_copies
+        from {{ source }}_raw_groups
+        where raw_record is not null
     ),
 
     {{ source }}_unmatched as (
@@ -190,9 +206,8 @@ reasons_compared as (
         select
             '{{ source }}' as source,
             '{{ first_rules[source][1] }}' as reason,
-            count(*) as raw_rows
-        from {{ raw_source(source) }} as raw_input
-        where nullif(trim({{ first_rules[source][0] }}), '') is null
+            coalesce(sum(blank_key_rows), 0) as raw_rows
+        from {{ source }}_raw_groups
     ),
 {%- endfor %}
 
