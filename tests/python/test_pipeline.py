@@ -16,8 +16,11 @@ from custseg.clustering import (
     elbow_k,
     fit_segments,
     load_features,
+    load_raw_features,
 )
 from custseg.generate import generate
+from custseg.lifecycle import latest_fit
+from custseg.scoring import FitParameters, score
 
 SOURCES = ("customers", "transactions", "campaigns", "campaign_contacts")
 
@@ -82,6 +85,26 @@ def test_features_bands_and_scores_are_complete(sample_build):
     prepared = frame(sample_build, "select * from int_customer_features_prepared")
     upper = bounds.loc["tenure_days", "upper_bound"]
     assert prepared["tenure_days"].max() == upper < features["tenure_days"].max()
+
+
+def test_python_scoring_equals_the_sql_assignment_for_every_customer(sample_build):
+    """custseg.scoring.score, which a score run assigns customers with, gives every customer
+    the segment and distance dim_customer_segments has, from the stored fit and the raw
+    features alone, bit for bit."""
+    with connect(sample_build) as con:
+        history = con.sql("select * from segment_model").arrow().read_all().to_pylist()
+        fit = FitParameters.from_run(latest_fit(history))
+        raw = load_raw_features(con.table("int_customer_features"),
+                                [feature.feature for feature in fit.numeric],
+                                list(dict.fromkeys(level.feature for level in fit.levels)))
+        sql = con.sql("select customer_id, segment_id, distance_to_centroid "
+                      "from dim_customer_segments order by customer_id").df()
+    scores = score(raw, fit)
+    assert len(sql) == len(raw) > 2000
+    assert (raw["customer_id"].to_numpy() == sql["customer_id"].to_numpy()).all()
+    np.testing.assert_array_equal(scores.segment_ids, sql["segment_id"].to_numpy())
+    # the same sums in the same order: the same bits
+    np.testing.assert_array_equal(scores.distances, sql["distance_to_centroid"].to_numpy())
 
 
 def test_sql_assignment_equals_scikit_learn(sample_build):
