@@ -1,14 +1,15 @@
-"""Benchmark the project's `dbt build` against a pandas notebook pipeline and a DuckDB floor.
+"""Benchmark the project's `dbt build` against a pandas notebook pipeline and two DuckDB floors.
 
 For one data size: generate the Parquet inputs (custseg-generate), then run, in rounds,
-(a) `dbt build` of the whole project on a fresh DuckDB file, (b) bench/pandas_pipeline.py and
-(c) bench/duckdb_floor.py, and with --spark (d) `segment build --target spark` on a local
+(a) `dbt build` of the whole project on a fresh DuckDB file, (b) bench/pandas_pipeline.py,
+(c) bench/duckdb_floor.py (the same-work floor), (d) bench/bare_floor.py (the bare floor: one
+aggregate, one fit), and with --spark (e) `segment build --target spark` on a local
 SparkSession, each as its own child process. Wall time comes from time.perf_counter around the
 child; peak RSS is the larger of os.wait4's ru_maxrss (the largest single process of the child
 and its descendants) and the summed RSS of its process tree, sampled every 0.5 s (Spark: the
 Python driver plus the JVM). Writes <out>/<label>.json (every run, machine info, load
-averages, dbt's slowest nodes, a check that the variants agree) and <label>.md, prints the
-table.
+averages, dbt's slowest nodes, a check that the variants agree) and <label>.md (the table and
+the ratios dbt build / same-work floor and dbt build / bare floor), prints the table.
 
     python bench/run_benchmark.py --customers 1000000 --transactions 20000000 --runs 3 \\
         --out bench/results/
@@ -43,14 +44,19 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 BIN = Path(sys.executable).parent
-VARIANTS = ("dbt", "baseline", "pandas", "floor", "spark")
+VARIANTS = ("dbt", "baseline", "pandas", "floor", "bare", "spark")
 LABELS = {
     "dbt": "dbt build (all models + tests)",
     "baseline": "dbt build of --baseline (another checkout)",
     "pandas": "pandas + scikit-learn script",
-    "floor": "DuckDB query + one K-means fit",
+    "floor": "same-work floor: DuckDB query + one K-means fit",
+    "bare": "bare floor: one DuckDB aggregate + one K-means fit",
     "spark": "Spark local: segment build --target spark",
 }
+# The bench script of each script variant (run_script).
+SCRIPTS = {"pandas": "pandas_pipeline", "floor": "duckdb_floor", "bare": "bare_floor"}
+# Targets of the full build's median wall time, as multiples of a floor's.
+TARGETS = {"floor": ("same-work floor", 2.0), "bare": ("bare floor", 6.0)}
 sys.path.insert(0, str(BENCH))
 from pandas_pipeline import NUMERIC_FEATURES as FEATURES  # noqa: E402  (the feature catalogue)
 
@@ -238,10 +244,11 @@ def run_dbt(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespac
 
 def run_script(name: str, data_dir: Path, work: Path, overrides: dict,
                args: argparse.Namespace) -> Measured:
-    """(b) the pandas pipeline or (c) the DuckDB floor, writing work/result.parquet."""
+    """(b) the pandas pipeline, (c) the same-work floor or (d) the bare floor, writing
+    work/result.parquet."""
     command = [sys.executable, str(BENCH / f"{name}.py"), "--data", str(data_dir),
                "--out", str(work / "result.parquet"), "--vars", json.dumps(overrides)]
-    if name == "duckdb_floor":
+    if name in ("duckdb_floor", "bare_floor"):
         command += ["--k", str(args.floor_k)]
     cap = args.pandas_memory_cap_gb if name == "pandas_pipeline" else None
     measured = measure(command, env=dict(os.environ), cwd=REPO, log_dir=work,
@@ -271,7 +278,7 @@ def log_node_timings(log: Path) -> dict:
 
 
 def run_spark(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespace) -> Measured:
-    """(d) `segment build --target spark`: dbt, the fit and dbt again on a local SparkSession
+    """(e) `segment build --target spark`: dbt, the fit and dbt again on a local SparkSession
     with its warehouse (Parquet tables, Derby metastore) under work/."""
     env = {**os.environ, "SPARK_WAREHOUSE_DIR": str(work / "warehouse"),
            "SPARK_DRIVER_MEMORY": args.spark_driver_memory,
@@ -299,9 +306,20 @@ def spark_agreement(dbt: pd.DataFrame, spark_work: Path) -> dict:
             "same_segment_id": int((merged["segment_id"] == merged["segment_id_spark"]).sum())}
 
 
+def bare_agreement(dbt: pd.DataFrame, result: Path) -> dict:
+    """The bare floor's customers against dbt's: it segments every raw customer_id that has a
+    transaction (untrimmed ids and orphans too), dbt every valid customer. Its segments come
+    from other features, so they are not compared."""
+    ids = set(pd.read_parquet(result, columns=["customer_id"])["customer_id"])
+    valid = set(dbt["customer_id"])
+    return {"customers": len(ids), "matched_customers": len(ids & valid),
+            "only_bare": len(ids - valid), "only_dbt": len(valid - ids)}
+
+
 def agreement(dbt_work: Path, pandas_work: Path | None, floor_work: Path | None,
-              spark_work: Path | None = None) -> dict:
-    """Do the variants compute the same thing? Feature mismatches and segment ARI vs dbt."""
+              spark_work: Path | None = None, bare_work: Path | None = None) -> dict:
+    """Do the variants compute the same thing? Feature mismatches and segment ARI vs dbt; for
+    the bare floor (other features, raw customer ids) only which customers it segmented."""
     from sklearn.metrics import adjusted_rand_score
 
     with duckdb.connect(str(dbt_work / "custseg.duckdb"), read_only=True) as con:
@@ -335,6 +353,8 @@ def agreement(dbt_work: Path, pandas_work: Path | None, floor_work: Path | None,
             "customers": len(other), "matched_customers": len(merged),
             "segment_ari_vs_dbt": round(float(adjusted_rand_score(
                 merged["segment_id"].fillna(-1), merged["segment_id_floor"])), 6)}
+    if bare_work and (bare_work / "result.parquet").exists():
+        report["bare"] = bare_agreement(dbt, bare_work / "result.parquet")
     if spark_work and (spark_work / "warehouse").exists():
         report["spark"] = spark_agreement(dbt, spark_work)
     return report
@@ -374,6 +394,22 @@ def slowest_nodes(runs: list[Measured], top: int) -> list[dict]:
     return [{"node": node, "median_s": round(seconds, 2)} for node, seconds in medians[:top]]
 
 
+def floor_ratios(summary: dict) -> list[str]:
+    """Lines for the .md: dbt build / each floor (median wall and CPU s) against its target."""
+    base, lines = summary.get("dbt", {}), []
+    for variant, (name, target) in TARGETS.items():
+        row = summary.get(variant, {})
+        if not (base.get("median_wall_s") and row.get("median_wall_s")):
+            continue
+        wall = base["median_wall_s"] / row["median_wall_s"]
+        cpu = (f", CPU {base['median_cpu_s'] / row['median_cpu_s']:.2f}x"
+               if base.get("median_cpu_s") and row.get("median_cpu_s") else "")
+        verdict = "met" if wall <= target else "not met"
+        lines.append(f"- dbt build / {name}: wall {wall:.2f}x{cpu} "
+                     f"(target at most {target:g}x: {verdict})")
+    return ["", *lines] if lines else []
+
+
 def markdown(result: dict) -> str:
     """The report: machine, the variants table, dbt's slowest nodes and slow tests."""
     machine, summary = result["machine"], result["summary"]
@@ -410,6 +446,7 @@ def markdown(result: dict) -> str:
             f"{row.get('min_wall_s', '-')} / {row.get('max_wall_s', '-')} | "
             f"{row.get('median_cpu_s') or '-'} | {row['peak_rss_gb']} | {time_ratio} "
             f"| {rss_ratio} |")
+    lines += floor_ratios(summary)
     if result.get("slowest_dbt_nodes"):
         lines += ["", "Slowest dbt nodes (median execution s, run_results.json):", "",
                   "| node | s |", "| --- | --- |"]
@@ -436,12 +473,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="only rewrite the summary and .md of an earlier result JSON")
     parser.add_argument("--runs", type=int, default=3, help="rounds of every variant")
     parser.add_argument("--out", type=Path, default=BENCH / "results")
-    parser.add_argument("--skip", default="", help="comma-separated: dbt,pandas,floor")
+    parser.add_argument("--skip", default="", help="comma-separated: dbt,pandas,floor,bare")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="also build this checkout of the project (e.g. a `git worktree` of "
                              "main before a change), side by side in the same rounds")
     parser.add_argument("--spark", action="store_true",
-                        help="also run (d) `segment build --target spark` (the [spark] extra "
+                        help="also run (e) `segment build --target spark` (the [spark] extra "
                              "and Java); results go to <label>_spark.json/.md")
     parser.add_argument("--spark-driver-memory", default="8g",
                         help="SPARK_DRIVER_MEMORY of the Spark run (default 8g)")
@@ -451,7 +488,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="where data and DuckDB files go (default: a new dir in $TMPDIR)")
     parser.add_argument("--keep-data", action="store_true", help="keep the generated data")
     parser.add_argument("--vars", default="{}", help="var overrides for every variant (JSON)")
-    parser.add_argument("--floor-k", type=int, default=6, help="K of the floor's single fit")
+    parser.add_argument("--floor-k", type=int, default=6,
+                        help="K of the single fit of both floors (same-work and bare)")
     parser.add_argument("--pandas-memory-cap-gb", type=float,
                         default=round(0.85 * meminfo()["MemTotal"] / GIB, 1),
                         help="RLIMIT_AS of the pandas child (default 85%% of RAM)")
@@ -549,15 +587,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 elif variant == "spark":
                     measured = run_spark(data_dir, dirs[variant], overrides, args)
                 else:
-                    script = "pandas_pipeline" if variant == "pandas" else "duckdb_floor"
-                    measured = run_script(script, data_dir, dirs[variant], overrides, args)
+                    measured = run_script(SCRIPTS[variant], data_dir, dirs[variant],
+                                          overrides, args)
                 runs[variant].append(measured)
                 print(f"round {round_number} {variant}: {measured.status} {measured.wall_s} s "
                       f"{measured.peak_rss_gb} GB load {measured.load_after[0]:.2f}", flush=True)
             if round_number == 1 and not args.no_verify and "dbt" in variants and (
                     runs["dbt"][0].status == "ok"):
                 result["agreement"] = agreement(dirs["dbt"], dirs.get("pandas"),
-                                                dirs.get("floor"), dirs.get("spark"))
+                                                dirs.get("floor"), dirs.get("spark"),
+                                                dirs.get("bare"))
             for path in dirs.values():  # DuckDB files, results and tables are large at scale
                 for name in ("custseg.duckdb", "custseg.duckdb.wal", "result.parquet"):
                     (path / name).unlink(missing_ok=True)
