@@ -5,10 +5,14 @@ for all of them, as an orchestrator would keep them, instead of one per command.
 
 PLAN.json is a list of steps run in order, each {"env": {NAME: value or null (unset)},
 "log": path, "dbt": [args] | "segment": [args] | "copy": [source, destination] | "sql":
-[statements]}: `dbt` is a dbt command (dbtRunner), `segment` the project's `segment` command
-(custseg.build.main), `copy` a copy of a directory tree, `sql` Spark SQL statements on the
-session the commands before it opened (e.g. a loader's tables for var raw_schema). `$NAME` in
-an env value is this process's environment variable NAME (a secret need not be written down).
+[statements], "exclude": [selectors]}: `dbt` is a dbt command (dbtRunner), `segment` the
+project's `segment` command (custseg.build.main), `copy` a copy of a directory tree, `sql` Spark
+SQL statements on the session the commands before it opened (e.g. a loader's tables for var
+raw_schema). `exclude` adds `--exclude SELECTOR...` to every `dbt build` the step runs (the
+`segment` command refuses selection flags on its own command line, as it builds the whole
+project; a test plan may still leave nodes out, e.g. data tests whose SQL is dbt's own).
+`$NAME` in an env value is this process's environment variable NAME (a secret need not be
+written down).
 A command's console output goes to its log; its exit code (0 success) is the log's last line,
 `exit code N`. A failed command does not stop the plan.
 dbt-spark opens the session with the profile's settings at each statement (builder.getOrCreate),
@@ -23,11 +27,36 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def excluding(selectors: list[str]) -> Iterator[None]:
+    """Every `dbt build` started through dbtRunner meanwhile also gets `--exclude selectors`."""
+    from dbt.cli.main import dbtRunner
+
+    invoke = dbtRunner.invoke
+
+    def invoke_excluding(self: dbtRunner, args: list[str], **kwargs: object) -> object:
+        if selectors and list(args[:1]) == ["build"]:
+            args = [*args, "--exclude", *selectors]
+        return invoke(self, args, **kwargs)
+
+    dbtRunner.invoke = invoke_excluding
+    try:
+        yield
+    finally:
+        dbtRunner.invoke = invoke
 
 
 def run_step(step: dict) -> int:
     """One step of the plan; its exit code."""
+    with excluding(step.get("exclude", [])):
+        return _run_step(step)
+
+
+def _run_step(step: dict) -> int:
     for name, value in step.get("env", {}).items():
         if value is None:
             os.environ.pop(name, None)

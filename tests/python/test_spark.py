@@ -12,9 +12,16 @@ A second build on each engine reads the sample with 5% of customers removed and 
 database (var raw_schema, as a loader leaves them), and clusters on a categorical feature too
 (membership_tier):
 the fit, its level encoding, the membership history (the dbt snapshot, on Spark rewritten as
-plain Parquet by macros/spark_snapshot.sql) and segment_transitions must agree. The data tests
-ran on both engines in the first builds; the second builds leave them out (the same SQL on
-other rows: what they would check there, the marts compared below check).
+plain Parquet by macros/spark_snapshot.sql) and segment_transitions must agree.
+
+What runs on Spark: the first Spark build runs every unit test and every data test whose SQL is
+the project's own - the singular tests (tests/*.sql) and the custom generic tests
+(tests/generic: unique_combination, expression_is_true, equal_row_count, sums_match, no_rows),
+which are where the SQL could differ between engines. It leaves out dbt's built-in generic tests
+(not_null, unique, accepted_values, relationships: dbt's own portable SQL, about 200 of the 261)
+on Spark: they all ran in the DuckDB sample build, and the Spark tables they would check are
+compared with DuckDB's row for row below. The second builds leave every data test out (the same
+SQL on other rows: what they would check there, the marts compared below check).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,7 +46,7 @@ from conftest import REPO, changed_tables, connect, run_dbt
 from custseg.duckdb_plugin import SALT_ENV
 from custseg.run import RUN_SCHEMA
 
-pytestmark = [pytest.mark.long_running, pytest.mark.skipif(
+pytestmark = [pytest.mark.duration(400), pytest.mark.skipif(
     shutil.which("java") is None,
     reason="Spark needs Java (17) and `java` is not on PATH: the DuckDB-vs-Spark comparison "
            "is skipped (.ci/run installs openjdk-17-jre-headless)")]
@@ -54,6 +62,8 @@ SALT = "pepper-spark-5d2e8b07-do-not-log"
 
 
 SPARK_SESSION = Path(__file__).with_name("spark_session.py")
+# dbt's built-in generic tests: dbt's own SQL, the same on every adapter (see the docstring).
+DBT_BUILTIN_TESTS = ("not_null", "unique", "accepted_values", "relationships")
 # The sample's default features plus a categorical one: the second builds refit on them
 # (every segment new, as a changed feature list gives) and compare the encoding on both engines.
 REBUILD_FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "discount_share",
@@ -112,7 +122,8 @@ LOADER_DATABASE = "crm_raw"
 @pytest.fixture(scope="module")
 def spark_workdir(sample_build, changed_input, tmp_path_factory) -> Path:
     """Every command on Spark, in one process (tests/python/spark_session.py), in order:
-    `segment build --target spark` on the sample files (every data and unit test on Spark), a
+    `segment build --target spark` on the sample files (every unit test and the project's own
+    data tests on Spark, dbt's built-in generic ones left out: see the module docstring), a
     copy of its tables and manifest to first/, the changed input loaded into the metastore
     database crm_raw, the second build reading it from there (var raw_schema; data tests left
     out: what they would check there, the marts compared below check), then two `dbt show`
@@ -128,6 +139,7 @@ def spark_workdir(sample_build, changed_input, tmp_path_factory) -> Path:
                                                 "pseudonymize_customer_ids": True})]
     plan = [
         {"log": str(workdir / "logs" / "first_build.log"), "env": env,
+         "exclude": [f"test_name:{name}" for name in DBT_BUILTIN_TESTS],
          "segment": ["build", "--target", "spark",
                      "--vars", json.dumps({"raw_data_dir": str(raw_dir)})]},
         {"log": str(workdir / "logs" / "copy.log"),
@@ -147,9 +159,10 @@ def spark_workdir(sample_build, changed_input, tmp_path_factory) -> Path:
                  SALT_ENV: "$SPARK_TEST_SALT"},  # the salt itself is written nowhere
          "dbt": [*show, "--inline", "select {{ customer_key('customer_id') }} as customer_id, "
                                     "segment_id from {{ ref('dim_customer_segments') }}"]},
+        # the same vars and target dir as the salted preview: dbt reuses its parse (partial
+        # parsing; the salt is a Spark conf from the profile, not something dbt parses)
         {"log": str(workdir / "logs" / "show_unsalted.log"), "env": {SALT_ENV: None},
-         "dbt": [*SHOW_COMMAND, "--vars", json.dumps({"pseudonymize_customer_ids": True}),
-                 "--inline", "select {{ customer_key(\"'C0001'\") }} as customer_key"]},
+         "dbt": [*show, "--inline", "select {{ customer_key(\"'C0001'\") }} as customer_key"]},
     ]
     (workdir / "plan.json").write_text(json.dumps(plan, indent=1))
     started = subprocess.run([sys.executable, str(SPARK_SESSION), str(workdir / "plan.json")],
@@ -267,6 +280,26 @@ def differences(expected: pd.DataFrame, actual: pd.DataFrame) -> list[str]:
             found.append(f"{column}: {(~np.asarray(same)).sum()} rows differ, e.g. "
                          f"{left.iloc[first]!r} != {right.iloc[first]!r}")
     return found
+
+
+def test_the_projects_own_data_tests_and_the_unit_tests_pass_on_spark(spark_workdir,
+                                                                       spark_build):
+    # The first Spark build (both of its dbt steps) ran exactly the data tests whose SQL is the
+    # project's own, as the Spark manifest lists them, and every unit test; it succeeded, so
+    # they passed (a failing or erroring test stops `segment build`).
+    log = spark_log(spark_workdir, "first_build")
+    manifest = json.loads((spark_build / "target" / "manifest.json").read_text())
+    tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+    own = [node["name"] for node in tests
+           if (node.get("test_metadata") or {}).get("name") not in DBT_BUILTIN_TESTS]
+    singular = [node["name"] for node in tests if not node.get("test_metadata")]
+    assert len(own) >= 50 and len(singular) >= 7
+    summaries = re.findall(r"Finished running .*? (\d+) data tests?, (\d+) unit tests?", log)
+    assert len(summaries) == 2, summaries
+    assert sum(int(data) for data, _ in summaries) == len(own)
+    assert sum(int(unit) for _, unit in summaries) == len(manifest["unit_tests"])
+    assert all(re.search(rf"(PASS|WARN) {name}\b", log) for name in singular), singular
+    assert not re.search(r" (PASS|WARN|FAIL|ERROR) not_null_", log)
 
 
 def test_every_customer_gets_the_same_segment_on_spark(sample_build, spark_build):
