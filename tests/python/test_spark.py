@@ -46,7 +46,7 @@ from conftest import REPO, changed_tables, connect, run_dbt
 from custseg.duckdb_plugin import SALT_ENV
 from custseg.run import RUN_SCHEMA
 
-pytestmark = [pytest.mark.duration(400), pytest.mark.skipif(
+pytestmark = [pytest.mark.long_running, pytest.mark.skipif(
     shutil.which("java") is None,
     reason="Spark needs Java (17) and `java` is not on PATH: the DuckDB-vs-Spark comparison "
            "is skipped (.ci/run installs openjdk-17-jre-headless)")]
