@@ -23,8 +23,6 @@ import pytest
 
 from conftest import REPO, changed_tables, query, run_dbt, sample_tables
 
-pytestmark = pytest.mark.duration(85)  # seconds: handed out early (conftest)
-
 OVERRIDE_NAME = "Bargain hunters"
 RENAMED_SEGMENT = 2
 
