@@ -20,23 +20,20 @@ only the time and memory are the point.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
-from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
-from custseg.clustering import SegmentationConfig, apply_scaler, fit_scaler, sample_indices
+from custseg.clustering import SegmentationConfig, apply_scaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from duckdb_floor import command_line, engine, fit_on_sample  # noqa: E402
 
 FEATURES = ("recency_days", "orders", "spend", "avg_order_value")
 # The settings of the fit that --vars may override (the benchmark passes the same to all).
@@ -73,21 +70,9 @@ def fit_config(k: int, overrides: dict) -> SegmentationConfig:
 
 def aggregate(data_dir: Path) -> pa.Table:
     """The one query: customer_id and FEATURES per distinct customer_id of the transactions."""
-    con = duckdb.connect(config={  # the engine settings of profiles.yml (and its defaults)
-        "threads": os.environ.get("DUCKDB_THREADS", "2"),
-        "memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "8GB")})
+    con = engine()
     data = str(data_dir).replace("'", "''")
     return con.sql(AGGREGATE_SQL.format(data=data)).to_arrow_table()
-
-
-def fit(matrix: np.ndarray, config: SegmentationConfig) -> tuple[KMeans, np.ndarray, np.ndarray]:
-    """One KMeans fit at config.n_segments on the standard-scaled sample; model, center, scale."""
-    rows = sample_indices(len(matrix), config.fit_sample_size, config.random_state)
-    center, scale = fit_scaler(matrix[rows], "standard")
-    model = KMeans(n_clusters=config.n_segments, init="k-means++", n_init=config.n_init,
-                   random_state=config.random_state)
-    model.fit(apply_scaler(matrix[rows], center, scale))
-    return model, center, scale
 
 
 def run(data_dir: Path, out: Path, k: int, overrides: dict) -> dict:
@@ -99,7 +84,8 @@ def run(data_dir: Path, out: Path, k: int, overrides: dict) -> dict:
     steps["aggregate_query"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     matrix = np.column_stack([table.column(name).to_numpy() for name in FEATURES])
-    model, center, scale = fit(matrix, config)
+    model, center, scale, _ = fit_on_sample(matrix, k, "standard", config.fit_sample_size,
+                                            config.n_init, config.random_state)
     steps["kmeans_fit"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     labels = pairwise_distances_argmin(apply_scaler(matrix, center, scale),
@@ -112,16 +98,8 @@ def run(data_dir: Path, out: Path, k: int, overrides: dict) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="dir with the Parquet inputs")
-    parser.add_argument("--out", type=Path, required=True, help="result Parquet file")
-    parser.add_argument("--k", type=int, default=6, help="segments (no K sweep)")
-    parser.add_argument("--vars", default="{}",
-                        help=f"overrides of {', '.join(FIT_SETTINGS)} (YAML); others ignored")
-    args = parser.parse_args(argv)
-    summary = run(args.data, args.out, args.k, yaml.safe_load(args.vars) or {})
-    print(json.dumps(summary))
-    return 0
+    return command_line(run, __doc__,
+                        f"overrides of {', '.join(FIT_SETTINGS)} (YAML); others ignored", argv)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import yaml
 from sklearn.cluster import KMeans
@@ -160,6 +161,38 @@ order by features.customer_id
 """
 
 
+def engine() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the engine settings of profiles.yml (and its defaults)."""
+    return duckdb.connect(config={
+        "threads": os.environ.get("DUCKDB_THREADS", "2"),
+        "memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "8GB")})
+
+
+def fit_on_sample(matrix: np.ndarray, k: int, scaler: str, sample_size: int, n_init: int,
+                  random_state: int) -> tuple[KMeans, np.ndarray, np.ndarray, np.ndarray]:
+    """One KMeans fit at K on the reproducible sample of `matrix` (sample_indices), scaled
+    with `scaler` fitted on that sample: the model, center, scale and the sample's rows."""
+    rows = sample_indices(len(matrix), sample_size, random_state)
+    center, scale = fit_scaler(matrix[rows], scaler)
+    model = KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=random_state)
+    model.fit(apply_scaler(matrix[rows], center, scale))
+    return model, center, scale, rows
+
+
+def command_line(run: Callable[[Path, Path, int, dict], dict], doc: str, vars_help: str,
+                 argv: Sequence[str] | None) -> int:
+    """A floor script's command line: --data, --out, --k, --vars; runs `run` and prints its
+    summary as the last stdout line (run_benchmark.py reads it)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="dir with the Parquet inputs")
+    parser.add_argument("--out", type=Path, required=True, help="result Parquet file")
+    parser.add_argument("--k", type=int, default=6, help="segments (no K sweep)")
+    parser.add_argument("--vars", default="{}", help=vars_help)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.data, args.out, args.k, yaml.safe_load(args.vars) or {})))
+    return 0
+
+
 def features_sql(data_dir: Path, settings: dict) -> str:
     """The one query: prepared (winsorized, imputed, log1p) features of every customer."""
     lower_q, upper_q = settings["winsorize_percentiles"]
@@ -185,20 +218,14 @@ def run(data_dir: Path, out: Path, k: int, overrides: dict) -> dict:
     features = list(settings["segmentation_features"])
     steps: dict[str, float] = {}
     start = time.perf_counter()
-    # The same engine settings as profiles.yml (and its defaults).
-    con = duckdb.connect(config={
-        "threads": os.environ.get("DUCKDB_THREADS", "2"),
-        "memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "8GB")})
+    con = engine()
     frame = pd.DataFrame(con.sql(features_sql(data_dir, settings)).fetchnumpy())
     steps["feature_query"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     matrix = frame[features].to_numpy(dtype=float)
-    rows = sample_indices(len(matrix), int(settings["fit_sample_size"]),
-                          int(settings["random_state"]))
-    center, scale = fit_scaler(matrix[rows], settings["scaler"])
-    model = KMeans(n_clusters=k, init="k-means++", n_init=int(settings["n_init"]),
-                   random_state=int(settings["random_state"]))
-    model.fit(apply_scaler(matrix[rows], center, scale))
+    model, center, scale, rows = fit_on_sample(
+        matrix, k, settings["scaler"], int(settings["fit_sample_size"]),
+        int(settings["n_init"]), int(settings["random_state"]))
     steps["kmeans_fit"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
     labels = pairwise_distances_argmin(apply_scaler(matrix, center, scale),
@@ -211,15 +238,7 @@ def run(data_dir: Path, out: Path, k: int, overrides: dict) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="dir with the Parquet inputs")
-    parser.add_argument("--out", type=Path, required=True, help="result Parquet file")
-    parser.add_argument("--k", type=int, default=6, help="segments (no K sweep)")
-    parser.add_argument("--vars", default="{}", help="dbt-style var overrides (YAML)")
-    args = parser.parse_args(argv)
-    summary = run(args.data, args.out, args.k, yaml.safe_load(args.vars) or {})
-    print(json.dumps(summary))
-    return 0
+    return command_line(run, __doc__, "dbt-style var overrides (YAML)", argv)
 
 
 if __name__ == "__main__":
