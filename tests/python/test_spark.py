@@ -76,7 +76,7 @@ def spark_env(workdir: Path, target: str = "target") -> dict[str, str]:
     return {"SPARK_WAREHOUSE_DIR": str(workdir / "warehouse"),
             # 3,000 customers: one shuffle partition, no Java generated per query or expression,
             # no adaptive re-planning, the JVM's single-threaded garbage collector. Measured on
-            # this file alone (2 cores): the JVM's CPU 455 s -> 326 s, the file 322 s -> 274 s.
+            # this file alone (2 cores): the JVM's CPU 455 s -> 319 s, the file 322 s -> 271 s.
             "SPARK_SHUFFLE_PARTITIONS": "1", "SPARK_CODEGEN": "false", "SPARK_ADAPTIVE": "false",
             "JAVA_TOOL_OPTIONS": "-XX:+UseSerialGC",
             "DBT_TARGET_PATH": str(workdir / target),
