@@ -15,7 +15,7 @@
 {% endmacro %}
 
 
-{% macro capture_raw_input(name) %}
+{% macro capture_raw_input(name, source_file=none, incremental=false) %}
     {#-
         A pre_hook of base_<name>. For a CSV input it reads the file once, every column, into
         a temporary table (raw_input(name) then reads it) and copies the records DuckDB rejected
@@ -23,11 +23,15 @@
         it). One read for both keeps them consistent: DuckDB checks a field (its encoding, say)
         only when the column is read, and its rejects tables are temporary (this connection
         only) and refilled by every read. Renders nothing for seeds and Parquet files.
+        `source_file` as raw_source; `incremental`: read only the files input_increment(name)
+        says (nothing when it says none is new).
     -#}
-    {%- if raw_csv_path(name) is not none -%}
+    {%- set files = input_increment(name).files if incremental and raw_csv_path(name) is not none
+        else none -%}
+    {%- if raw_csv_path(name) is not none and files != [] -%}
         {%- do run_query(
             'create or replace temp table custseg_raw_' ~ name ~ ' as select * from '
-            ~ raw_source(name) ~ ' as raw_input') -%}
+            ~ raw_source(name, files, source_file) ~ ' as raw_input') -%}
         create or replace temp table custseg_malformed_{{ name }} as
         {{ csv_malformed_records(name) }}
     {%- endif -%}
@@ -139,31 +143,33 @@
 {% endmacro %}
 
 
-{% macro raw_input(name) %}
+{% macro raw_input(name, files=none, source_file=none) %}
     {#-
         What base_<name> reads: the rows of raw_source(name) (source('raw', name), wherever
         it is read from) DuckDB could parse, as captured by the model's pre_hook
         capture_raw_input(name) for a CSV input. Logs the input's columns that map to no
-        contract column (report_unmapped_columns), once per build of base_<name>.
+        contract column (report_unmapped_columns), once per build of base_<name>. `files`
+        and `source_file` as raw_source (capture_raw_input must get the same).
     -#}
     {%- do report_unmapped_columns(name) -%}
-    {%- if raw_csv_path(name) is not none -%}
+    {%- if raw_csv_path(name) is not none and files != [] -%}
         custseg_raw_{{ name }}
     {%- else -%}
-        {{ raw_source(name) }}
+        {{ raw_source(name, files, source_file) }}
     {%- endif -%}
 {% endmacro %}
 
 
-{% macro raw_malformed_rows(name) %}
+{% macro raw_malformed_rows(name, files=none) %}
     {#-
         Subquery of the CSV records of input `name` that DuckDB could not parse: line_number
         (in the file), reject_reason (csv_*), raw_line (the record as read; for
         csv_invalid_encoding its exact bytes with the bad ones escaped, e.g. M\xFCnchen; for
         csv_line_too_long its first 10,000 characters), error_message. Empty for seeds and
-        Parquet. Needs the model's pre_hook capture_raw_input(name).
+        Parquet, and when `files` is empty (raw_source). Needs the model's pre_hook
+        capture_raw_input(name).
     -#}
-    {%- if raw_csv_path(name) is not none -%}
+    {%- if raw_csv_path(name) is not none and files != [] -%}
         (select * from custseg_malformed_{{ name }})
     {%- else -%}
         (select

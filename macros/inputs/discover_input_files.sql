@@ -1,15 +1,61 @@
 {#-
     Where an input is with var raw_data_dir: find_raw_file(raw_dir, name) lists the directory
     on the engine that reads it (adapter.dispatch: DuckDB globs, Spark lists any file system it
-    can read) and returns <name>.parquet, else <name>.csv, else none.
+    can read) and returns <name>.parquet, else <name>.csv, else none. On DuckDB an input may
+    also be a directory <name>/ of Parquet files, one per delivery (transactions/2026-12-01.parquet,
+    ...): find_raw_file returns their glob <name>/*.parquet, which every reader reads as one
+    input, and raw_files(name) the files themselves, in name order.
 -#}
 
 {% macro duckdb__find_raw_file(raw_dir, name) %}
     {%- set base = raw_dir.rstrip('/') ~ '/' ~ name -%}
+    {%- set candidates = [base ~ '.parquet', base ~ '.csv', base ~ '/*.parquet'] -%}
+    {%- set probes = [] -%}
+    {%- for pattern in candidates -%}
+        {%- do probes.append("select " ~ loop.index ~ " as priority, " ~ custseg.sql_string(pattern)
+            ~ " as pattern from glob(" ~ custseg.sql_string(pattern) ~ ")") -%}
+    {%- endfor -%}
     {%- set found = run_query(
-        "select file from glob(" ~ custseg.sql_string(base ~ '.parquet') ~ ")"
-        ~ " union all select file from glob(" ~ custseg.sql_string(base ~ '.csv') ~ ")") -%}
+        "select pattern from (" ~ probes | join(' union all ') ~ ") order by priority limit 1") -%}
+    {%- if found.rows | length == 0 and run_query(
+            "select count(*) from glob(" ~ custseg.sql_string(base ~ '/*.csv') ~ ")").rows[0][0] > 0 -%}
+        {%- do stop_build(
+            "raw_data_dir: " ~ base ~ "/ holds CSV files. A directory of deliveries is read as "
+            ~ "Parquet files; convert each, e.g. with DuckDB: copy (from read_csv('FILE.csv', "
+            ~ "all_varchar = true)) to 'FILE.parquet', or give one " ~ name ~ ".csv.") -%}
+    {%- endif -%}
     {{ return(found.rows[0][0] if found.rows | length > 0 else none) }}
+{% endmacro %}
+
+
+{% macro raw_files(name) %}
+    {#-
+        The files input `name` is read from (raw_data_dir on DuckDB), in name order, each with
+        its version (size and modification time: a file rewritten in place is a new version);
+        an empty list for seeds, warehouse tables, Spark or a missing input.
+    -#}
+    {%- set path = raw_source_path(name) -%}
+    {%- if path is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set listed = run_query(
+        "select filename, size || '@' || epoch_us(last_modified) from read_blob("
+        ~ custseg.sql_string(path) ~ ") order by filename") -%}
+    {%- set files = [] -%}
+    {%- for row in listed.rows -%}
+        {%- do files.append({'file': row[0], 'version': row[1]}) -%}
+    {%- endfor -%}
+    {{ return(files) }}
+{% endmacro %}
+
+
+{% macro raw_source_path(name) %}
+    {#- The file or glob input `name` is read from on DuckDB with raw_data_dir, else none. -#}
+    {%- set raw_dir = var('raw_data_dir', none) -%}
+    {%- if raw_dir is none or not execute or target.type != 'duckdb' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(custseg.duckdb__find_raw_file(raw_dir, name)) }}
 {% endmacro %}
 
 {% macro spark__find_raw_file(raw_dir, name) %}
@@ -46,10 +92,6 @@
 
 {% macro raw_csv_path(name) %}
     {#- The input file of `name` when it is a CSV file read from raw_data_dir, else none. -#}
-    {%- set raw_dir = var('raw_data_dir', none) -%}
-    {%- if raw_dir is none or not execute or target.type != 'duckdb' -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set path = custseg.duckdb__find_raw_file(raw_dir, name) -%}
+    {%- set path = raw_source_path(name) -%}
     {{ return(path if path is not none and not path.endswith('.parquet') else none) }}
 {% endmacro %}

@@ -84,16 +84,23 @@
 {% endmacro %}
 
 
-{% macro raw_source_relation(name, record_seed=true) %}
+{% macro raw_source_relation(name, record_seed=true, files=none, source_file=none) %}
     {#-
         The relation text input `name` is read from, or none when an optional input is absent.
         Seeds and warehouse tables are source('raw', name); for the seeds the seed's ref() is
         recorded too (at parse time), so that a build loads the seeds before the base models.
         Files are read as read_input_files.sql says (the source stays their lineage node).
         record_seed=false skips the seed's ref (source freshness, which runs outside the DAG).
+        `files` (a list of paths from raw_files) reads only those files of a file input;
+        `source_file` names a column to add that holds each row's file (or the table read).
     -#}
     {%- set origin = raw_origin() -%}
     {%- set relation = source('raw', name) -%}
+    {%- if source_file is not none and origin != 'files' and execute -%}
+        {%- set read = raw_source_relation(name, record_seed) -%}
+        {{ return(none if read is none else '(select *, ' ~ custseg.sql_string(relation | string)
+            ~ ' as ' ~ source_file ~ ' from ' ~ read ~ ')') }}
+    {%- endif -%}
     {%- if origin == 'seeds' and not record_seed -%}
         {{ return(relation | string) }}
     {%- elif origin == 'seeds' -%}
@@ -123,8 +130,11 @@
                 "raw_data_dir '" ~ raw_dir ~ "' has no customers.parquet or customers.csv: "
                 ~ "customers is the one required input.") -%}
         {%- endif -%}
+        {#- `files` narrows a directory of Parquet files; a single file is read whole. -#}
         {{ return(none if path is none
-            else adapter.dispatch('read_raw_file', 'custseg')(path, name)) }}
+            else adapter.dispatch('read_raw_file', 'custseg')(
+                files if files is not none and path.endswith('/*.parquet') else path,
+                name, source_file)) }}
     {%- endif -%}
 {% endmacro %}
 
@@ -248,14 +258,21 @@
 {% endmacro %}
 
 
-{% macro raw_source(name) %}
+{% macro raw_source(name, files=none, source_file=none) %}
+    {#-
+        `files` and `source_file` as raw_source_relation: only those files of a file input
+        (none of them: an empty list), and a column `source_file` naming each row's file.
+    -#}
     {%- set contract = raw_contract()[name] -%}
-    {%- set from_sql = raw_source_relation(name) -%}
+    {%- set from_sql = none if files == [] else raw_source_relation(name, files=files) -%}
 
     {%- if from_sql is none -%}
         (select {% for column in contract -%}
             cast(null as {{ dbt.type_string() }}) as {{ column }}{{ ", " if not loop.last }}
-        {%- endfor %} where 1 = 0)
+        {%- endfor %}
+        {%- if source_file is not none -%}
+            , cast(null as {{ dbt.type_string() }}) as {{ source_file }}
+        {%- endif %} where 1 = 0)
     {%- else -%}
         {%- set columns = raw_input_columns(name, from_sql) -%}
         {%- set derived = derived_column_names() -%}
@@ -267,6 +284,10 @@
         {%- for column, original in columns['extras'].items() -%}
             {%- do selects.append(original ~ ' as ' ~ raw_extra_alias(column, derived)) -%}
         {%- endfor -%}
+        {%- if source_file is not none -%}
+            {%- do selects.append(source_file) -%}
+            {%- set from_sql = raw_source_relation(name, files=files, source_file=source_file) -%}
+        {%- endif -%}
         (select {{ selects | join(', ') }} from {{ from_sql }})
     {%- endif -%}
 {% endmacro %}

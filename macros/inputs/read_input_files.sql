@@ -3,9 +3,19 @@
     text raw_source selects from.
 -#}
 
-{% macro duckdb__read_raw_file(path, name) %}
-    {%- if path.endswith('.parquet') -%}
-        read_parquet({{ custseg.sql_string(path) }})
+{% macro duckdb__read_raw_file(path, name, source_file=none) %}
+    {#-
+        `path`: a file, a glob or a list of Parquet files (raw_files); `source_file`: a column
+        to add holding each row's file. Parquet files are matched by column name, so a later
+        delivery may add or reorder columns.
+    -#}
+    {%- if path is not string -%}
+        read_parquet([
+        {%- for file in path %}{{ custseg.sql_string(file) }}{{ ", " if not loop.last }}{% endfor -%}
+        ], union_by_name = true{{ ", filename = " ~ custseg.sql_string(source_file) if source_file }})
+    {%- elif path.endswith('.parquet') -%}
+        read_parquet({{ custseg.sql_string(path) }}, union_by_name = true
+        {{- ", filename = " ~ custseg.sql_string(source_file) if source_file }})
     {%- else -%}
         {#-
             No sniffing of the records: a file with many bad lines can defeat it. The file is
@@ -19,6 +29,7 @@
         {%- for column in csv_header(dialect.path, dialect.delimiter, path) -%}
             {%- do columns.append(custseg.sql_string(column) ~ ": 'varchar'") -%}
         {%- endfor -%}
+        {%- if source_file %}(select *, {{ custseg.sql_string(path) }} as {{ source_file }} from {% endif -%}
         read_csv(
             {{ custseg.sql_string(dialect.path) }},
             header = true, auto_detect = false, columns = { {{- columns | join(', ') -}} },
@@ -27,16 +38,21 @@
             rejects_table = '{{ csv_rejects_table(name) }}',
             rejects_scan = '{{ csv_rejects_table(name) }}_scans'
         )
+        {%- if source_file %}){% endif -%}
     {%- endif -%}
 {% endmacro %}
 
 
-{% macro spark__read_raw_file(path, name) %}
+{% macro spark__read_raw_file(path, name, source_file=none) %}
     {%- if not path.endswith('.parquet') -%}
         {%- do stop_build(
             "raw_data_dir: on Spark the inputs must be Parquet (" ~ path ~ " is CSV). Convert "
             ~ "it, e.g. with DuckDB: copy (from read_csv('NAME.csv', all_varchar = true)) to "
             ~ "'NAME.parquet', or build on DuckDB, which reads CSV strictly.") -%}
     {%- endif -%}
-    parquet.{{ adapter.quote(path) }}
+    {%- if source_file -%}
+        (select *, {{ custseg.sql_string(path) }} as {{ source_file }} from parquet.{{ adapter.quote(path) }})
+    {%- else -%}
+        parquet.{{ adapter.quote(path) }}
+    {%- endif -%}
 {% endmacro %}

@@ -88,6 +88,17 @@
         table: its text is ISO). A unit test's rows are ISO whatever the input or the var: it
         gets iso.
     -#}
+    {%- set cache = node_cache() -%}
+    {%- set key = 'input_timestamp_formats:' ~ name -%}
+    {%- if key not in cache -%}
+        {%- do cache.update({key: custseg.input_timestamp_formats_of(name)}) -%}
+    {%- endif -%}
+    {{ return(cache[key]) }}
+{% endmacro %}
+
+
+{% macro input_timestamp_formats_of(name) %}
+    {#- input_timestamp_formats, detected from the input (once per node: node_cache). -#}
     {%- set columns = timestamp_columns()[name] -%}
     {%- if model.resource_type == 'unit_test' -%}
         {%- set iso = {} -%}

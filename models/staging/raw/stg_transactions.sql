@@ -21,6 +21,7 @@ select
     {{ to_money('discount_amount') }} as discount_amount,
     channel,
     status,
+    loaded_at,
     {{ to_money('quantity * unit_price') }} as gross_amount,
     {{ to_money('quantity * unit_price') }} - {{ to_money('discount_amount') }} as net_amount
 from validated

@@ -1,0 +1,262 @@
+{#-
+    Incremental validation of an input that grows by deliveries (README, "Daily builds"):
+    base_transactions keeps every row it validated with the file (or table) it came from and
+    that file's version, and a later build validates only the files it has not seen. It can do
+    so only while what it validated before would still get the same answer; when not, the
+    build validates every file again (input_reset_reason says why, the build log shows it).
+-#}
+
+{% macro input_increment(name) %}
+    {#-
+        What base_<name> validates in this build: {'files': the files to read (a list from
+        raw_files; none = the whole input), 'appends': whether the rows are added to those
+        earlier builds validated (else they replace them: base_<name> is incremental by
+        source_file, delete+insert), 'reset': why every earlier row is validated again (none:
+        they stand), 'sources': every source of the input with its version}. Outside an
+        incremental build (a first or --full-refresh build, or Spark) the whole input. Read
+        once per node (node_cache): the model and its pre_hook each ask.
+    -#}
+    {%- set cache = node_cache() -%}
+    {%- set key = 'input_increment:' ~ name -%}
+    {%- if key in cache -%}
+        {{ return(cache[key]) }}
+    {%- endif -%}
+    {%- set sources = input_sources(name) -%}
+    {%- set increment = {'files': none, 'appends': false, 'reset': none, 'sources': sources} -%}
+    {%- if execute and is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- if 'validation_version' not in columns -%}
+            {%- do stop_build(this ~ " was built by an earlier version of the project, which "
+                ~ "did not record the file each row came from: run dbt build --full-refresh -s "
+                ~ this.identifier ~ " once, then build as before.") -%}
+        {%- endif -%}
+        {%- set reset = input_reset_reason(name, sources) -%}
+        {%- if reset is not none -%}
+            {%- do log(this ~ ": validating every row of " ~ name ~ " again: " ~ reset, info=True) -%}
+            {%- do increment.update({'reset': reset}) -%}
+        {%- elif raw_origin() == 'files' -%}
+            {%- set loaded = run_query('select distinct source_file from ' ~ this).columns[0].values() -%}
+            {%- set new_files = [] -%}
+            {%- for source in sources if source.file not in loaded -%}
+                {%- do new_files.append(source.file) -%}
+            {%- endfor -%}
+            {%- do increment.update({'files': new_files, 'appends': true}) -%}
+        {%- else -%}
+            {%- do increment.update({'files': [], 'appends': true}) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do cache.update({key: increment}) -%}
+    {{ return(increment) }}
+{% endmacro %}
+
+
+{% macro input_sources(name) %}
+    {#-
+        [{file, version}] of input `name`: its files in name order (raw_files), or the one
+        seed or warehouse table it is, whose version is its row count and a hash of every
+        row (a full scan; a table that changed at all is validated again in full). Spark
+        builds are always full: there the version is 'full build'.
+    -#}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- if target.type != 'duckdb' -%}
+        {{ return([{'file': source('raw', name) | string, 'version': 'full build'}]) }}
+    {%- endif -%}
+    {%- if raw_origin() == 'files' -%}
+        {{ return(raw_files(name)) }}
+    {%- endif -%}
+    {%- set from_sql = raw_source_relation(name) -%}
+    {%- if from_sql is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set version = run_query(
+        "select count(*) || '@' || coalesce(sum(cast(hash(columns(*)) as hugeint)), 0) from "
+        ~ from_sql).rows[0][0] -%}
+    {{ return([{'file': source('raw', name) | string, 'version': version}]) }}
+{% endmacro %}
+
+
+{% macro validation_version(name) %}
+    {#-
+        A hash of everything base_<name>'s answer for a row depends on besides the row and
+        the customers: the model's code, the input's column mapping, timestamp formats and
+        the validity window's var bounds. A build whose version differs from the stored one
+        validates every row again.
+    -#}
+    {%- if model.resource_type == 'unit_test' -%}
+        {{ return('unit_test') }}
+    {%- endif -%}
+    {%- set from_sql = raw_source_relation(name) -%}
+    {%- set parts = [
+        model.raw_code,
+        (raw_input_columns(name, from_sql)['contract'] if from_sql is not none else {}) | tojson,
+        input_timestamp_formats(name) | tojson,
+        custseg.min_valid_ts(),
+        var('max_valid_ts', none) | string,
+    ] -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{% endmacro %}
+
+
+{% macro input_reset_reason(name, sources) %}
+    {#-
+        Why the rows base_<name> ({{ this }}) already holds would not get the same answer
+        now, or none. Each reason is a way a full build would differ: other settings or code,
+        a source changed, a new file that sorts before one already read (of copies of an id in
+        several files the earliest file's wins), a customer added or removed that decides an
+        orphan check, a rejected future timestamp that is no longer in the future, a source
+        that is gone (the pre_hook drop_gone_sources drops its rows).
+    -#}
+    {%- set stored = run_query(
+        "select source_file, min(source_version), max(source_version), min(validation_version),"
+        ~ " max(validation_version) from " ~ this ~ " group by 1 order by 1") -%}
+    {%- set versions = {} -%}
+    {%- for source in sources -%}
+        {%- do versions.update({source.file: source.version}) -%}
+    {%- endfor -%}
+    {%- set current_version = validation_version(name) -%}
+    {%- for row in stored.rows -%}
+        {%- if row[3] != current_version or row[4] != current_version -%}
+            {{ return("the settings or the model changed since " ~ row[0] ~ " was validated") }}
+        {%- elif row[0] not in versions -%}
+            {{ return(row[0] ~ " is gone (its rows are dropped)") }}
+        {%- elif row[1] != versions[row[0]] or row[2] != versions[row[0]] -%}
+            {{ return(row[0] ~ " changed since it was validated") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set loaded = stored.columns[0].values() | list -%}
+    {%- for source in sources if source.file not in loaded and loaded
+        and source.file < loaded | max -%}
+        {{ return("the new file " ~ source.file ~ " sorts before " ~ loaded | max
+            ~ ", which was read before it") }}
+    {%- endfor -%}
+    {%- set changed = run_query(
+        "select"
+        ~ " exists (select 1 from " ~ this ~ " as validated anti join (" ~ accepted_customer_ids()
+        ~ ") as customers using (customer_id) where validated.reject_reason is null),"
+        ~ " exists (select 1 from " ~ this ~ " as validated semi join (" ~ accepted_customer_ids()
+        ~ ") as customers using (customer_id) where validated.reject_reason = 'orphan_customer_id'),"
+        ~ " exists (select 1 from " ~ this ~ " where reject_reason = 'future_" ~ input_time_column(name)
+        ~ "' and " ~ input_time_column(name) ~ " <= cast('" ~ custseg.max_valid_ts() ~ "' as timestamp))"
+    ).rows[0] -%}
+    {%- if changed[0] -%}
+        {{ return("a customer with accepted " ~ name ~ " is no longer an accepted customer") }}
+    {%- elif changed[1] -%}
+        {{ return("a customer of rejected orphan " ~ name ~ " is now an accepted customer") }}
+    {%- elif changed[2] -%}
+        {{ return("a " ~ name ~ " row rejected as in the future is no longer in the future") }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% macro accepted_customer_ids() %}
+    {#- The ids of the accepted customers, as the orphan checks of the base models see them. -#}
+    select customer_id from {{ ref('base_customers') }} where reject_reason is null
+{% endmacro %}
+
+
+{% macro input_time_column(name) %}
+    {{ return({'transactions': 'transaction_ts'}[name]) }}
+{% endmacro %}
+
+
+{% macro source_versions(sources) %}
+    {#- SQL: the version (input_sources) of the file a row came from, by its source_file. -#}
+    {%- if not sources -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- elif sources | length == 1 -%}
+        {{ custseg.sql_string(sources[0].version) }}
+    {%- else -%}
+    case coalesce(source_file, {{ custseg.sql_string(sources[0].file if sources else '') }})
+        {%- for source in sources %}
+        when {{ custseg.sql_string(source.file) }} then {{ custseg.sql_string(source.version) }}
+        {%- endfor %}
+    end
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro reset_purchase_totals() %}
+    {#-
+        A pre_hook of the incremental int_customer_purchase_totals: empties it (every customer
+        is totalled again) when base_transactions validated every row again since its last
+        build (no transaction is from a load it saw: a customer may have lost transactions)
+        or the as-of date moved back (transactions leave the window).
+    -#}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where
+            (select max(as_of_date) from {{ this }}) > (select max(as_of_date) from {{ ref('int_as_of_date') }})
+            or (select min(loaded_at) from {{ ref('stg_transactions') }})
+            > (select max(loaded_through) from {{ this }})
+            or not exists (select 1 from {{ ref('stg_transactions') }})
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro accepted_before(increment, key) %}
+    {#-
+        SQL: the `key` and raw_hash of the rows earlier builds accepted ({{ this }}) when the
+        build appends to them (input_increment), else no rows.
+    -#}
+    {%- if increment.appends -%}
+        select
+            {{ key }},
+            raw_hash
+        from {{ this }}
+        where reject_reason is null
+    {%- else -%}
+        select
+            cast(null as {{ dbt.type_string() }}) as {{ key }},
+            cast(null as {{ dbt.type_bigint() }}) as raw_hash
+        where 1 = 0
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro customers_to_retotal(transactions) %}
+    {#-
+        SQL for the incremental int_customer_purchase_totals ({{ this }}): the customers with
+        transactions (the CTE `transactions`, stg_transactions) loaded after its last build, or
+        dated after the as-of date it totalled through (a later as-of date takes them into the
+        window); every customer with transactions when it is empty (reset_purchase_totals).
+    -#}
+    select distinct changed.customer_id
+    from {{ transactions }} as changed
+    cross join (
+        select
+            max(loaded_through) as loaded_through,
+            max(as_of_date) as as_of_date
+        from {{ this }}
+    ) as totalled_before
+    where
+        totalled_before.loaded_through is null
+        or changed.loaded_at > totalled_before.loaded_through
+        or cast(changed.transaction_ts as date) > totalled_before.as_of_date
+{% endmacro %}
+
+
+{% macro drop_gone_sources(name) %}
+    {#-
+        A pre_hook of the incremental base_<name>: deletes the rows of sources (files, or the
+        seed or table) that are no longer part of the input, e.g. the raw_data_dir of an
+        earlier build. The rows of every other source are replaced or kept as input_increment
+        says.
+    -#}
+    {%- if execute and is_incremental() -%}
+        {%- set current = [] -%}
+        {%- if raw_origin() == 'files' -%}
+            {%- for source in raw_files(name) -%}
+                {%- do current.append(custseg.sql_string(source.file)) -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- do current.append(custseg.sql_string(source('raw', name) | string)) -%}
+        {%- endif -%}
+        delete from {{ this }}
+        {%- if current %}
+        where source_file not in ({{ current | join(', ') }})
+        {%- endif %}
+    {%- endif -%}
+{% endmacro %}
