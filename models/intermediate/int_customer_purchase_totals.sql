@@ -1,7 +1,21 @@
 {#-
-    Purchase behaviour per customer with at least one accepted transaction up to the as-of
-    date. Orders are completed transactions; returns and cancellations only feed return_rate.
+    Purchase totals per customer with at least one accepted transaction up to the as-of date:
+    everything int_transactions_aggregated_to_customers holds but what depends on the as-of
+    date itself (recency). Orders are completed transactions; returns and cancellations only
+    feed return_rate.
+
+    Incremental on DuckDB: a build re-totals only the customers with transactions loaded
+    since its last build (stg_transactions.loaded_at) or dated after the as-of date it
+    totalled through (a later as-of date takes them into the window); every customer when
+    base_transactions validated every row again or the as-of date moved back (pre_hook).
 -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='customer_id',
+    on_schema_change='fail',
+    pre_hook="{{ custseg.reset_purchase_totals() }}",
+) }}
 
 with
 
@@ -17,7 +31,15 @@ in_window as (
     select transactions.*
     from transactions
     cross join as_of
-    where {{ up_to_as_of('transactions.transaction_ts') }}
+    where
+        {{ up_to_as_of('transactions.transaction_ts') }}
+        -- An incremental build: only the customers it re-totals.
+        and {{ "transactions.customer_id in (" ~ custseg.customers_to_retotal('transactions') ~ ")"
+            if is_incremental() else "true" }}
+),
+
+loaded as (
+    select max(loaded_at) as loaded_through from transactions
 ),
 
 totals as (
@@ -98,11 +120,13 @@ joined as (
         totals.category_diversity,
         totals.first_purchase_at,
         totals.last_purchase_at,
-        {{ days_between('totals.last_purchase_at', 'as_of.as_of_date') }} as recency_days,
         preferred_channel.preferred_channel,
-        preferred_category.preferred_category
+        preferred_category.preferred_category,
+        as_of.as_of_date,
+        loaded.loaded_through
     from totals
     cross join as_of
+    cross join loaded
     left join preferred_channel
         on totals.customer_id = preferred_channel.customer_id
             and preferred_channel.channel_rank = 1

@@ -30,7 +30,7 @@ def insert_after(path: Path, anchor: str, text: str, count: int = 1) -> None:
 
 def add_store_share(project: Path) -> None:
     """The README's three steps ("Adding a feature") for a store_share feature."""
-    model = project / "models/intermediate/int_transactions_aggregated_to_customers.sql"
+    model = project / "models/intermediate/int_customer_purchase_totals.sql"
     insert_after(model, "        customer_id,\n        count(case when status = 'completed'"
                  " then 1 end) as frequency,\n",
                  "        avg(case when status = 'completed' then case when channel = 'store'"
