@@ -1,15 +1,17 @@
 """Benchmark the project's `dbt build` against a pandas notebook pipeline and two DuckDB floors.
 
 For one data size: generate the Parquet inputs (custseg-generate), then run, in rounds,
-(a) `dbt build` of the whole project on a fresh DuckDB file, (b) bench/pandas_pipeline.py,
-(c) bench/duckdb_floor.py (the same-work floor), (d) bench/bare_floor.py (the bare floor: one
-aggregate, one fit), and with --spark (e) `segment build --target spark` on a local
-SparkSession, each as its own child process. Wall time comes from time.perf_counter around the
-child; peak RSS is the larger of os.wait4's ru_maxrss (the largest single process of the child
-and its descendants) and the summed RSS of its process tree, sampled every 0.5 s (Spark: the
-Python driver plus the JVM). Writes <out>/<label>.json (every run, machine info, load
-averages, dbt's slowest nodes, a check that the variants agree) and <label>.md (the table and
-the ratios dbt build / same-work floor and dbt build / bare floor), prints the table.
+(a) `dbt build` of the whole project on a fresh DuckDB file, (a') the incremental `dbt build`
+after a delivery of 1% new transactions (a full build of the base first, untimed),
+(b) bench/pandas_pipeline.py, (c) bench/duckdb_floor.py (the same-work floor),
+(d) bench/bare_floor.py (the bare floor: one aggregate, one fit), and with --spark
+(e) `segment build --target spark` on a local SparkSession, each as its own child process.
+Wall time comes from time.perf_counter around the child; peak RSS is the larger of os.wait4's
+ru_maxrss (the largest single process of the child and its descendants) and the summed RSS of
+its process tree, sampled every 0.5 s (Spark: the Python driver plus the JVM). Writes
+<out>/<label>.json (every run, machine info, load averages, dbt's slowest nodes, a check that
+the variants agree) and <label>.md (the table and the ratios dbt build / same-work floor,
+dbt build / bare floor and incremental build / full build), prints the table.
 
     python bench/run_benchmark.py --customers 1000000 --transactions 20000000 --runs 3 \\
         --out bench/results/
@@ -44,10 +46,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 BIN = Path(sys.executable).parent
-VARIANTS = ("dbt", "baseline", "pandas", "floor", "bare", "spark")
+VARIANTS = ("dbt", "baseline", "incremental", "pandas", "floor", "bare", "spark")
 LABELS = {
     "dbt": "dbt build (all models + tests)",
     "baseline": "dbt build of --baseline (another checkout)",
+    "incremental": "dbt incremental build (+1% transactions)",
     "pandas": "pandas + scikit-learn script",
     "floor": "same-work floor: DuckDB query + one K-means fit",
     "bare": "bare floor: one DuckDB aggregate + one K-means fit",
@@ -57,6 +60,12 @@ LABELS = {
 SCRIPTS = {"pandas": "pandas_pipeline", "floor": "duckdb_floor", "bare": "bare_floor"}
 # Targets of the full build's median wall time, as multiples of a floor's.
 TARGETS = {"floor": ("same-work floor", 2.0), "bare": ("bare floor", 6.0)}
+# Target of the incremental build's median wall time, as a multiple of the full build's.
+INCREMENTAL_TARGET = 0.2
+# The incremental variant's delivery: 1% of the transactions (a deterministic sample), each with
+# a new id and one day later; it sorts after the base file, so only it is validated.
+BASE_FILE, NEW_FILE = "0-base.parquet", "1-new.parquet"
+SAMPLE_PERCENT = 1
 sys.path.insert(0, str(BENCH))
 from pandas_pipeline import NUMERIC_FEATURES as FEATURES  # noqa: E402  (the feature catalogue)
 
@@ -224,21 +233,123 @@ def dbt_node_timings(target: Path) -> dict:
 
 
 def run_dbt(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespace,
-            project: Path = REPO) -> Measured:
-    """(a) the project's full `dbt build` into a fresh DuckDB file under work/; with project,
-    the same build of another checkout (its own Python package first on the path)."""
-    env = {**os.environ, "DUCKDB_PATH": str(work / "custseg.duckdb"),
+            project: Path = REPO, database: Path | None = None) -> Measured:
+    """(a) the project's full `dbt build` of the inputs in data_dir into a fresh DuckDB file
+    under work/ (target, logs, stdout and stderr there too); with project, the same build of
+    another checkout (its own Python package first on the path). With database, build into
+    that DuckDB file instead, as it is: a second build into an existing file is incremental."""
+    database = database or work / "custseg.duckdb"
+    env = {**os.environ, "DUCKDB_PATH": str(database),
            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
            "DBT_PROFILES_DIR": str(project), "PYTHONPATH": str(project / "src")}
     variables = json.dumps({"raw_data_dir": str(data_dir), **overrides})
     measured = measure([str(BIN / "dbt"), "build", "--vars", variables], env=env, cwd=project,
                        log_dir=work, timeout_s=args.timeout)
     measured.details = dbt_node_timings(work / "target")
-    database = work / "custseg.duckdb"
     if database.exists():
         measured.details["duckdb_file_gb"] = round(database.stat().st_size / GIB, 3)
     if measured.status == "failed" and measured.details.get("failed"):
         measured.details["note"] = "dbt build finished with failing nodes"
+    return measured
+
+
+def sql_string(value: object) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def prepare_incremental(data_dir: Path, work: Path) -> dict:
+    """The inputs of the incremental variant, made once per benchmark (untimed).
+
+    work/incremental_data/ holds a symlink to every input in data_dir but transactions and
+    transactions/0-base.parquet, a symlink to transactions.parquet. The delivery,
+    work/incremental_delivery/1-new.parquet, is the SAMPLE_PERCENT% of the transactions whose
+    id hashes to 0 mod 100, each with a new id ('N' || id: no existing id starts with N) and
+    transaction_ts one day later, in the column's own type (text that is no timestamp is kept
+    as it is). Each round copies it into transactions/ (run_incremental).
+    """
+    data_dir = data_dir.resolve()
+    source = data_dir / "transactions.parquet"
+    if not source.exists():
+        raise SystemExit(f"the incremental variant needs {source} (or --skip incremental)")
+    inputs = (work / "incremental_data").resolve()
+    delivery = inputs.parent / "incremental_delivery" / NEW_FILE
+    (inputs / "transactions").mkdir(parents=True)
+    delivery.parent.mkdir()
+    for entry in sorted(data_dir.iterdir()):
+        if entry.name.split(".")[0] != "transactions":
+            (inputs / entry.name).symlink_to(entry)
+    (inputs / "transactions" / BASE_FILE).symlink_to(source)
+    start = time.perf_counter()
+    read = f"read_parquet({sql_string(source)})"
+    with duckdb.connect() as con:
+        def column_types(relation: str) -> dict[str, str]:
+            query = f"select column_name, column_type from (describe from {relation})"
+            return dict(con.execute(query).fetchall())
+
+        types = column_types(read)
+        new_id = ("'N' || transaction_id" if types["transaction_id"] == "VARCHAR" else
+                  f"transaction_id + (select max(transaction_id) from {read}) + 1")
+        ts_type = types["transaction_ts"]
+        shifted = ts_type == "VARCHAR" or ts_type.startswith(("TIMESTAMP", "DATE"))
+        new_ts = (f"coalesce(cast(try_cast(transaction_ts as timestamp) + interval 1 day "
+                  f"as {ts_type}), transaction_ts)" if shifted else "transaction_ts")
+        con.execute(f"copy (select * replace ({new_id} as transaction_id, {new_ts} as "
+                    f"transaction_ts) from {read} where hash(transaction_id) % 100 "
+                    f"< {SAMPLE_PERCENT}) to {sql_string(delivery)} (format parquet)")
+        delivered = f"read_parquet({sql_string(delivery)})"
+        if column_types(delivered) != types:
+            raise SystemExit(f"{delivery}: other column types than {source}: "
+                             f"{column_types(delivered)} vs {types}")
+        base_rows = con.execute(f"select count(*) from {read}").fetchone()[0]
+        new_rows = con.execute(f"select count(*) from {delivered}").fetchone()[0]
+    return {"data_dir": str(inputs), "delivery": str(delivery), "base_rows": base_rows,
+            "new_rows": new_rows, "share_of_base": round(new_rows / base_rows, 5)
+            if base_rows else None, "transaction_ts_type": ts_type,
+            "transaction_ts_shifted": shifted, "prepare_s": round(time.perf_counter() - start, 2)}
+
+
+def incremental_check(work: Path, database: Path) -> dict:
+    """Did the build in work/ validate only the delivery? The build log's line if
+    base_transactions validated every row again (else None); the loads (distinct loaded_at)
+    base_transactions holds, and its rows from the delivery."""
+    log = work / "logs" / "dbt.log"
+    text = ANSI.sub("", log.read_text(errors="replace")) if log.exists() else ""
+    check: dict = {"revalidated_every_row": next(
+        (line.strip() for line in text.splitlines() if "validating every row" in line), None)}
+    if database.exists():
+        with duckdb.connect(str(database), read_only=True) as con:
+            schema = con.execute("select table_schema from information_schema.tables "
+                                 "where table_name = 'base_transactions'").fetchone()
+            if schema:
+                loads, rows = con.execute(
+                    "select count(distinct loaded_at), count(*) filter (where source_file like "
+                    f"{sql_string('%' + NEW_FILE)}) from {schema[0]}.base_transactions").fetchone()
+                check.update(base_transactions_loads=loads, base_transactions_new_file_rows=rows)
+    return check
+
+
+def run_incremental(inputs: Path, delivery: Path, work: Path, overrides: dict,
+                    args: argparse.Namespace) -> Measured:
+    """(a') the full `dbt build` of inputs/ (transactions/ holding only the base file) into a
+    fresh DuckDB file under work/ (untimed for the ratio; its wall time goes to the details as
+    setup_full_build_s, its logs to work/full_build/), then the delivery copied into
+    transactions/ and `dbt build` again into the same file: the measured run, measured as
+    run_dbt measures (a). The delivery is removed from transactions/ again afterwards."""
+    database, new_file = work / "custseg.duckdb", inputs / "transactions" / NEW_FILE
+    new_file.unlink(missing_ok=True)  # left by an interrupted earlier run
+    full = run_dbt(inputs, work / "full_build", overrides, args, database=database)
+    setup = {"setup_full_build_s": full.wall_s, "setup_full_build_status": full.status}
+    if full.status != "ok":
+        full.details = {**setup, "failed": full.details.get("failed", []),
+                        "note": "the full build before the incremental one did not succeed"}
+        return full
+    try:
+        shutil.copyfile(delivery, new_file)
+        measured = run_dbt(inputs, work, overrides, args, database=database)
+    finally:
+        new_file.unlink(missing_ok=True)
+    measured.details.update(setup, **incremental_check(work, database))
     return measured
 
 
@@ -380,6 +491,9 @@ def summarise(runs: list[Measured]) -> dict:
                            run.user_s + run.system_s for run in ok), 1)
                        if all(run.user_s is not None for run in ok) else None,
                        peak_rss_gb=max(run.peak_rss_gb for run in ok))
+        setups = [run.details.get("setup_full_build_s") for run in ok]
+        if None not in setups:  # the incremental variant: its untimed full builds
+            summary["median_setup_full_build_s"] = round(statistics.median(setups), 2)
     return summary
 
 
@@ -394,8 +508,31 @@ def slowest_nodes(runs: list[Measured], top: int) -> list[dict]:
     return [{"node": node, "median_s": round(seconds, 2)} for node, seconds in medians[:top]]
 
 
+def incremental_ratio(summary: dict) -> list[str]:
+    """The line for the .md: incremental build / full dbt build (median wall and CPU s of the
+    measured runs of both variants) against its target. Without the dbt variant, against the
+    incremental variant's own untimed full builds (wall only)."""
+    row, base = summary.get("incremental", {}), summary.get("dbt", {})
+    if not row.get("median_wall_s"):
+        return []
+    source = ""
+    if base.get("median_wall_s"):
+        wall = row["median_wall_s"] / base["median_wall_s"]
+        cpu = (f", CPU {row['median_cpu_s'] / base['median_cpu_s']:.2f}x"
+               if base.get("median_cpu_s") and row.get("median_cpu_s") else "")
+    elif row.get("median_setup_full_build_s"):
+        wall, cpu = row["median_wall_s"] / row["median_setup_full_build_s"], ""
+        source = " (dbt skipped: against the variant's own full builds before it)"
+    else:
+        return []
+    verdict = "met" if wall <= INCREMENTAL_TARGET else "not met"
+    return [f"- incremental build / full dbt build: wall {wall:.2f}x{cpu} "
+            f"(target at most {INCREMENTAL_TARGET:g}x: {verdict}){source}"]
+
+
 def floor_ratios(summary: dict) -> list[str]:
-    """Lines for the .md: dbt build / each floor (median wall and CPU s) against its target."""
+    """Lines for the .md: dbt build / each floor (median wall and CPU s) against its target,
+    and incremental build / full dbt build against its own."""
     base, lines = summary.get("dbt", {}), []
     for variant, (name, target) in TARGETS.items():
         row = summary.get(variant, {})
@@ -407,6 +544,7 @@ def floor_ratios(summary: dict) -> list[str]:
         verdict = "met" if wall <= target else "not met"
         lines.append(f"- dbt build / {name}: wall {wall:.2f}x{cpu} "
                      f"(target at most {target:g}x: {verdict})")
+    lines += incremental_ratio(summary)
     return ["", *lines] if lines else []
 
 
@@ -447,10 +585,22 @@ def markdown(result: dict) -> str:
             f"{row.get('median_cpu_s') or '-'} | {row['peak_rss_gb']} | {time_ratio} "
             f"| {rss_ratio} |")
     lines += floor_ratios(summary)
+    delivery = result.get("incremental_data")
+    if delivery and "incremental" in summary:
+        setup = summary["incremental"].get("median_setup_full_build_s")
+        lines += ["", f"Incremental: transactions/{NEW_FILE} with {delivery['new_rows']:,} new "
+                  f"transactions ({delivery['share_of_base']:.2%} of the {delivery['base_rows']:,} "
+                  f"in {BASE_FILE}), built after a full build of the base"
+                  + (f" (median {setup} s, untimed)" if setup is not None else "")]
     if result.get("slowest_dbt_nodes"):
         lines += ["", "Slowest dbt nodes (median execution s, run_results.json):", "",
                   "| node | s |", "| --- | --- |"]
         lines += [f"| {row['node']} | {row['median_s']} |" for row in result["slowest_dbt_nodes"]]
+    if result.get("slowest_incremental_nodes"):
+        lines += ["", "Slowest nodes of the incremental build (median execution s, "
+                  "run_results.json):", "", "| node | s |", "| --- | --- |"]
+        lines += [f"| {row['node']} | {row['median_s']} |"
+                  for row in result["slowest_incremental_nodes"]]
     if result.get("slowest_spark_nodes"):
         lines += ["", "Slowest nodes on Spark (median execution s, dbt.log):", "",
                   "| node | s |", "| --- | --- |"]
@@ -473,7 +623,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="only rewrite the summary and .md of an earlier result JSON")
     parser.add_argument("--runs", type=int, default=3, help="rounds of every variant")
     parser.add_argument("--out", type=Path, default=BENCH / "results")
-    parser.add_argument("--skip", default="", help="comma-separated: dbt,pandas,floor,bare")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated: dbt,incremental,pandas,floor,bare")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="also build this checkout of the project (e.g. a `git worktree` of "
                              "main before a change), side by side in the same rounds")
@@ -519,6 +670,8 @@ def write_report(result: dict, runs: dict[str, list[Measured]], path: Path) -> s
         result["slow_tests"] = [row for row in slowest_nodes(runs["dbt"], 10_000)
                                 if row["node"].startswith("test.")
                                 and row["median_s"] > SLOW_TEST_SECONDS]
+    if "incremental" in runs:
+        result["slowest_incremental_nodes"] = slowest_nodes(runs["incremental"], 12)
     if "spark" in runs:
         result["slowest_spark_nodes"] = slowest_nodes(runs["spark"], 12)
     for run_list in result["results"].values():  # keep the JSON readable: top nodes only
@@ -572,6 +725,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"generated in {generated.wall_s} s", flush=True)
         result["input_files_gb"] = round(sum(
             path.stat().st_size for path in data_dir.glob("*.parquet")) / GIB, 3)
+        if "incremental" in variants:
+            incremental = result["incremental_data"] = prepare_incremental(data_dir, work)
+            print(f"incremental delivery: {incremental['new_rows']:,} new transactions, "
+                  f"{incremental['share_of_base']:.2%} of {incremental['base_rows']:,} "
+                  f"(made in {incremental['prepare_s']} s)", flush=True)
         runs: dict[str, list[Measured]] = {name: [] for name in variants}
         table = ""
         for round_number in range(1, args.runs + 1):
@@ -584,27 +742,38 @@ def main(argv: Sequence[str] | None = None) -> int:
                 elif variant == "baseline":
                     measured = run_dbt(data_dir, dirs[variant], overrides, args,
                                        project=args.baseline.resolve())
+                elif variant == "incremental":
+                    measured = run_incremental(Path(incremental["data_dir"]),
+                                               Path(incremental["delivery"]), dirs[variant],
+                                               overrides, args)
                 elif variant == "spark":
                     measured = run_spark(data_dir, dirs[variant], overrides, args)
                 else:
                     measured = run_script(SCRIPTS[variant], data_dir, dirs[variant],
                                           overrides, args)
                 runs[variant].append(measured)
+                setup = measured.details.get("setup_full_build_s")
                 print(f"round {round_number} {variant}: {measured.status} {measured.wall_s} s "
-                      f"{measured.peak_rss_gb} GB load {measured.load_after[0]:.2f}", flush=True)
+                      f"{measured.peak_rss_gb} GB load {measured.load_after[0]:.2f}"
+                      + (f" (after a full build of {setup} s)" if setup is not None else ""),
+                      flush=True)
             if round_number == 1 and not args.no_verify and "dbt" in variants and (
                     runs["dbt"][0].status == "ok"):
                 result["agreement"] = agreement(dirs["dbt"], dirs.get("pandas"),
                                                 dirs.get("floor"), dirs.get("spark"),
                                                 dirs.get("bare"))
             for path in dirs.values():  # DuckDB files, results and tables are large at scale
-                for name in ("custseg.duckdb", "custseg.duckdb.wal", "result.parquet"):
+                for name in ("custseg.duckdb", "custseg.duckdb.wal", "custseg_serving.duckdb",
+                             "result.parquet"):
                     (path / name).unlink(missing_ok=True)
                 shutil.rmtree(path / "warehouse", ignore_errors=True)
             table = write_report(result, runs, args.out / f"{label}.json")  # after every round
     finally:
         if not args.keep_data and not args.data:
             shutil.rmtree(work / "data", ignore_errors=True)
+        if not args.keep_data:  # the incremental variant's symlinks and delivery
+            for name in ("incremental_data", "incremental_delivery"):
+                shutil.rmtree(work / name, ignore_errors=True)
     print(table)
     print(f"logs in {work}; results in {args.out / label}.json/.md")
     return 0 if all(run.status == "ok" for items in runs.values() for run in items) else 1
