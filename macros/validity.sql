@@ -16,3 +16,23 @@
     {#- A transaction counts for features and revenue when it happened by the as-of date. -#}
     cast({{ ts_column }} as date) <= {{ as_of_column }}
 {% endmacro %}
+
+
+{% macro as_of_date_select(transactions, customers) %}
+    {#-
+        The one definition of a build's reference date, as a select of one row (as_of_date):
+        var as_of_date, else the latest accepted transaction date of `transactions`, else (no
+        transactions) the latest signup date of `customers`, else the build date. int_as_of_date
+        is it; int_customer_purchase_totals computes it from the same staging models rather
+        than reading int_as_of_date, so that the recency model after it reads the date once.
+    -#}
+    select
+        coalesce(
+            {%- if var('as_of_date') %}
+            cast('{{ var("as_of_date") }}' as date),
+            {%- endif %}
+            (select max(cast(transaction_ts as date)) from {{ transactions }}),
+            (select max(signup_date) from {{ customers }}),
+            current_date
+        ) as as_of_date
+{% endmacro %}

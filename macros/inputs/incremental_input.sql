@@ -188,7 +188,8 @@
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
         where
-            (select max(as_of_date) from {{ this }}) > (select max(as_of_date) from {{ ref('int_as_of_date') }})
+            (select max(as_of_date) from {{ this }})
+            > (select as_of_date from ({{ as_of_date_select(ref('stg_transactions'), ref('stg_customers')) }}) as as_of)
             or (select min(loaded_at) from {{ ref('stg_transactions') }})
             > (select max(loaded_through) from {{ this }})
             or not exists (select 1 from {{ ref('stg_transactions') }})

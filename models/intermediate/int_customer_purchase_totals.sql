@@ -23,8 +23,13 @@ transactions as (
     select * from {{ ref('stg_transactions') }}
 ),
 
+customers as (
+    select * from {{ ref('stg_customers') }}
+),
+
 as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    -- This build's as-of date (int_as_of_date's definition, from the same staging models).
+    {{ as_of_date_select('transactions', 'customers') }}
 ),
 
 in_window as (
