@@ -30,12 +30,15 @@
                 ~ "did not record the file each row came from: run dbt build --full-refresh -s "
                 ~ this.identifier ~ " once, then build as before.") -%}
         {%- endif -%}
-        {%- set reset = input_reset_reason(name, sources) -%}
+        {%- set stored = run_query(
+            "select source_file, min(source_version), max(source_version), min(validation_version),"
+            ~ " max(validation_version) from " ~ this ~ " group by 1 order by 1") -%}
+        {%- set reset = input_reset_reason(name, sources, stored) -%}
         {%- if reset is not none -%}
             {%- do log(this ~ ": validating every row of " ~ name ~ " again: " ~ reset, info=True) -%}
             {%- do increment.update({'reset': reset}) -%}
         {%- elif raw_origin() == 'files' -%}
-            {%- set loaded = run_query('select distinct source_file from ' ~ this).columns[0].values() -%}
+            {%- set loaded = stored.columns[0].values() -%}
             {%- set new_files = [] -%}
             {%- for source in sources if source.file not in loaded -%}
                 {%- do new_files.append(source.file) -%}
@@ -99,18 +102,16 @@
 {% endmacro %}
 
 
-{% macro input_reset_reason(name, sources) %}
+{% macro input_reset_reason(name, sources, stored) %}
     {#-
         Why the rows base_<name> ({{ this }}) already holds would not get the same answer
         now, or none. Each reason is a way a full build would differ: other settings or code,
         a source changed, a new file that sorts before one already read (of copies of an id in
         several files the earliest file's wins), a customer added or removed that decides an
         orphan check, a rejected future timestamp that is no longer in the future, a source
-        that is gone (the pre_hook drop_gone_sources drops its rows).
+        that is gone (the pre_hook drop_gone_sources drops its rows). `stored`: per source
+        file of {{ this }}, the least and greatest source_version and validation_version.
     -#}
-    {%- set stored = run_query(
-        "select source_file, min(source_version), max(source_version), min(validation_version),"
-        ~ " max(validation_version) from " ~ this ~ " group by 1 order by 1") -%}
     {%- set versions = {} -%}
     {%- for source in sources -%}
         {%- do versions.update({source.file: source.version}) -%}
@@ -131,14 +132,16 @@
         {{ return("the new file " ~ source.file ~ " sorts before " ~ loaded | max
             ~ ", which was read before it") }}
     {%- endfor -%}
+    {#- The input's one timestamp column (incremental inputs have one: transactions). -#}
+    {%- set time_column = (timestamp_columns()[name] | list)[0] -%}
     {%- set changed = run_query(
         "select"
         ~ " exists (select 1 from " ~ this ~ " as validated anti join (" ~ accepted_customer_ids()
         ~ ") as customers using (customer_id) where validated.reject_reason is null),"
         ~ " exists (select 1 from " ~ this ~ " as validated semi join (" ~ accepted_customer_ids()
         ~ ") as customers using (customer_id) where validated.reject_reason = 'orphan_customer_id'),"
-        ~ " exists (select 1 from " ~ this ~ " where reject_reason = 'future_" ~ input_time_column(name)
-        ~ "' and " ~ input_time_column(name) ~ " <= cast('" ~ custseg.max_valid_ts() ~ "' as timestamp))"
+        ~ " exists (select 1 from " ~ this ~ " where reject_reason = 'future_" ~ time_column
+        ~ "' and " ~ time_column ~ " <= cast('" ~ custseg.max_valid_ts() ~ "' as timestamp))"
     ).rows[0] -%}
     {%- if changed[0] -%}
         {{ return("a customer with accepted " ~ name ~ " is no longer an accepted customer") }}
@@ -154,11 +157,6 @@
 {% macro accepted_customer_ids() %}
     {#- The ids of the accepted customers, as the orphan checks of the base models see them. -#}
     select customer_id from {{ ref('base_customers') }} where reject_reason is null
-{% endmacro %}
-
-
-{% macro input_time_column(name) %}
-    {{ return({'transactions': 'transaction_ts'}[name]) }}
 {% endmacro %}
 
 
