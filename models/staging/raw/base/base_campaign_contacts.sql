@@ -30,8 +30,7 @@ campaigns as (
 ),
 
 customers as (
-    select customer_id from {{ ref('base_customers') }}
-    where reject_reason is null
+    {{ accepted_customer_ids() }}
 ),
 
 typed as (
