@@ -1,13 +1,18 @@
 {% macro node_cache() %}
     {#-
-        A dict that lives as long as the node being compiled or run (a model, a test, a hook):
-        where a macro keeps what it read once, e.g. a CSV file's dialect and header, which
-        several macros of one model ask for (csv_dialect, csv_header). It is dbt's per-node
-        results store (`_sql_results`, where statement blocks keep their results), under a key
-        no statement uses, so nothing outlives the node or leaks to another one.
+        A dict that lives as long as the node being compiled and run in this invocation (a
+        model, a test, a hook): where a macro keeps what it read once, e.g. a CSV file's
+        dialect and header or an input's timestamp formats, which several macros of one model
+        ask for (csv_dialect, csv_header, input_timestamp_formats). A model is rendered twice,
+        its SQL when it compiles and its hooks when it runs, before either writes a row, so
+        both renderings share it: the incremental decision and the format detection are made
+        once. It lives in dbt's graph of this invocation (one dict per invocation), keyed by
+        invocation and node, so nothing outlives the build or leaks to another node.
     -#}
-    {%- if 'custseg_node_cache' not in _sql_results -%}
-        {%- do _sql_results.update({'custseg_node_cache': {}}) -%}
+    {%- if not execute -%}
+        {{ return({}) }}
     {%- endif -%}
-    {{ return(_sql_results['custseg_node_cache']) }}
+    {%- set caches = graph.setdefault('custseg_node_caches', {}) -%}
+    {%- set node = model.unique_id if model is defined and model and model.unique_id is defined else 'operation' -%}
+    {{ return(caches.setdefault(invocation_id ~ ':' ~ node, {})) }}
 {% endmacro %}
