@@ -1,4 +1,4 @@
-{% macro rank_copies(relation, keys, order_by, row_json) %}
+{% macro rank_copies(relation, keys, order_by, row_json, repeated=none) %}
     {#-
         The rows of `relation` (a CTE), each with _copy_number (1 = the copy kept among rows
         sharing `keys`, by `order_by`) and _same_as_kept (whether `row_json`, the row's raw
@@ -7,6 +7,11 @@
         and only their rows get JSON: with few duplicates (20M transactions) this saves a sort
         of every row and gigabytes of strings. A row with a null key is its own copy 1 (models
         reject it as missing).
+
+        Finding the repeated keys in `relation` itself makes the database hold every row of it
+        until they are known. A large input passes `repeated` instead: {'keys': a CTE of the
+        keys more than one row carries, 'rows': a CTE of those rows, as `relation` has them},
+        both from reads of their own (base_transactions), so `relation` streams to the table.
     -#}
     {%- set key_match -%}
         {%- for key in keys %}{{ " and " if not loop.first }}repeated_keys.{{ key }} = {{ relation }}.{{ key }}{% endfor -%}
@@ -15,11 +20,15 @@
         with
 
         repeated_keys as (
-            select {{ keys | join(', ') }}
-            from {{ relation }}
-            where {% for key in keys %}{{ " and " if not loop.first }}{{ key }} is not null{% endfor %}
-            group by {{ keys | join(', ') }}
-            having count(*) > 1
+            {%- if repeated is not none %}
+                select * from {{ repeated['keys'] }}
+            {%- else %}
+                select {{ keys | join(', ') }}
+                from {{ relation }}
+                where {% for key in keys %}{{ " and " if not loop.first }}{{ key }} is not null{% endfor %}
+                group by {{ keys | join(', ') }}
+                having count(*) > 1
+            {%- endif %}
         ),
 
         single_copies as (
@@ -41,8 +50,12 @@
                     partition by {{ keys | join(', ') }} order by {{ order_by }}
                     rows between unbounded preceding and unbounded following
                 ) as _same_as_kept
-            from {{ relation }}
-            where exists (select 1 from repeated_keys where {{ key_match }})
+            {%- if repeated is not none %}
+                from {{ repeated['rows'] }}
+            {%- else %}
+                from {{ relation }}
+                where exists (select 1 from repeated_keys where {{ key_match }})
+            {%- endif %}
         )
 
         select * from single_copies
@@ -52,14 +65,14 @@
 {% endmacro %}
 
 
-{% macro reject_copies(relation, keys, columns, better_first, copy_name) %}
+{% macro reject_copies(relation, keys, columns, better_first, copy_name, repeated=none) %}
     {#-
         The rows of `relation` (a CTE with _row_reason, the first rule the row breaks, null when
         none, and raw_<column> for each of `columns`) ranked by rank_copies, with reject_reason:
         _row_reason, else for a copy after the kept one duplicate_<copy_name> when its raw
         values equal the kept copy's, else conflicting_<copy_name>. The kept copy is the first
         by `better_first`, then by raw values (copy_order_by). So every base model rejects
-        repeated keys alike.
+        repeated keys alike. `repeated`: as rank_copies.
     -#}
     {%- set order_by = copy_order_by(better_first, columns) -%}
     {%- set row_json = columns_to_json(columns, prefix='raw_') -%}
@@ -73,7 +86,7 @@
                     when _copy_number > 1 then 'conflicting_{{ copy_name }}'
                 end
             ) as reject_reason
-        from {{ rank_copies(relation, keys, order_by, row_json) }} as ranked
+        from {{ rank_copies(relation, keys, order_by, row_json, repeated) }} as ranked
     )
 {% endmacro %}
 

@@ -83,7 +83,9 @@
 {% macro validation_version(name) %}
     {#-
         A hash of everything base_<name>'s answer for a row depends on besides the row and
-        the customers: the model's code, the input's column mapping, timestamp formats and
+        the customers: the model's code and its rules as they render (for transactions,
+        checked_transactions, with the parsing macros' SQL, its window bounds left as names:
+        the clock moves them every build), the input's column mapping, timestamp formats and
         the validity window's var bounds. A build whose version differs from the stored one
         validates every row again.
     -#}
@@ -93,6 +95,7 @@
     {%- set from_sql = raw_source_relation(name) -%}
     {%- set parts = [
         model.raw_code,
+        custseg.checked_transactions('input', 'min_valid_ts', 'max_valid_ts') if name == 'transactions' else '',
         (raw_input_columns(name, from_sql)['contract'] if from_sql is not none else {}) | tojson,
         input_timestamp_formats(name) | tojson,
         custseg.min_valid_ts(),

@@ -27,7 +27,6 @@
 {%- set increment = custseg.input_increment('transactions') -%}
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
-{%- set formats = custseg.input_timestamp_formats('transactions') -%}
 
 with
 
@@ -48,61 +47,36 @@ accepted_before as (
     {{ accepted_before(increment, 'transaction_id') }}
 ),
 
-typed as (
-    select
-        {{- raw_values(contract) }}
-        source_file,
-        hash({{ contract | join(', ') }}) as raw_hash,
-        {{ to_id('transaction_id') }} as transaction_id,
-        {{ to_id('customer_id') }} as customer_id,
-        {{ parse_timestamp('transaction_ts', formats['transaction_ts']) }} as transaction_ts,
-        replace(lower(trim(product_category)), ' ', '_') as _category_text,
-        {{ to_number('quantity') }} as quantity,
-        {{ to_number('unit_price') }} as unit_price,
-        {{ to_number('discount_amount') }} as discount_amount,
-        {{ to_code('channel') }} as channel,
-        coalesce(nullif(lower(trim(status)), ''), 'completed') as status
-    from source
+repeated_ids as (
+    -- The ids more than one row of this build's input carries, from a read of the ids alone.
+    select {{ to_id('transaction_id') }} as transaction_id
+    from {{ raw_input('transactions', increment.files, 'source_file') }} as raw_ids
+    where {{ to_id('transaction_id') }} is not null
+    group by 1
+    having count(*) > 1
+),
+
+repeated_source as (
+    -- Their rows, read again: the only rows ranked against each other.
+    select raw_rows.*
+    from {{ raw_input('transactions', increment.files, 'source_file') }} as raw_rows
+    where {{ to_id('raw_rows.transaction_id') }} in (select repeated_ids.transaction_id from repeated_ids)
 ),
 
 checked as (
-    select
-        typed.*,
-        case
-            when typed.transaction_id is null then 'missing_transaction_id'
-            when typed.customer_id is null then 'missing_customer_id'
-            when typed.transaction_ts is null then 'invalid_transaction_ts'
-            when typed.transaction_ts > cast('{{ max_valid_ts }}' as timestamp)
-                then 'future_transaction_ts'
-            when typed.transaction_ts < cast('{{ min_valid_ts }}' as timestamp)
-                then 'too_old_transaction_ts'
-            when typed.raw_quantity is not null and not coalesce(typed.quantity > 0, false)
-                then 'invalid_quantity'
-            when typed.raw_unit_price is not null and not coalesce(typed.unit_price > 0, false)
-                then 'invalid_unit_price'
-            when typed.raw_discount_amount is not null and not coalesce(
-                    typed.discount_amount between 0 and coalesce(typed.quantity, 1) * typed.unit_price,
-                    typed.discount_amount >= 0,
-                    false
-                )
-                then 'invalid_discount'
-            when typed.status not in ('completed', 'returned', 'cancelled') then 'invalid_status'
-            when customers.customer_id is null then 'orphan_customer_id'
-            -- A copy of an id an earlier build accepted: a duplicate when its raw values are
-            -- the same, else conflicting.
-            when accepted_before.raw_hash = typed.raw_hash then 'duplicate_transaction_id'
-            when accepted_before.transaction_id is not null then 'conflicting_transaction_id'
-        end as _row_reason
-    from typed
-    left join customers on typed.customer_id = customers.customer_id
-    left join accepted_before on typed.transaction_id = accepted_before.transaction_id
+    {{ custseg.checked_transactions('source', min_valid_ts, max_valid_ts) }}
+),
+
+repeated_checked as (
+    {{ custseg.checked_transactions('repeated_source', min_valid_ts, max_valid_ts) }}
 ),
 
 validated as (
     -- Among rows sharing an id the first valid one (of the earliest file) wins; the rest are
     -- duplicates.
     select * from {{ reject_copies(
-        'checked', ['transaction_id'], contract, '_row_reason nulls first, source_file', 'transaction_id'
+        'checked', ['transaction_id'], contract, '_row_reason nulls first, source_file', 'transaction_id',
+        repeated={'keys': 'repeated_ids', 'rows': 'repeated_checked'}
     ) }}
 ),
 
