@@ -19,7 +19,7 @@
 
 with
 
-transactions as (
+transactions as {{ recomputed() }} (
     select * from {{ ref('stg_transactions') }}
 ),
 
@@ -32,7 +32,7 @@ as_of as (
     {{ as_of_date_select('transactions', 'customers') }}
 ),
 
-in_window as (
+in_window as {{ recomputed() }} (
     select transactions.*
     from transactions
     cross join as_of

@@ -49,7 +49,8 @@ per_segment_month as (
 ),
 
 months as (
-    select distinct revenue_month from completed_orders
+    -- From the per-segment sums, not the orders again: the orders stream through once.
+    select distinct revenue_month from per_segment_month
 ),
 
 segment_ids as (
