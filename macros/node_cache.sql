@@ -16,3 +16,16 @@
     {%- set node = model.unique_id if model is defined and model and model.unique_id is defined else 'operation' -%}
     {{ return(caches.setdefault(invocation_id ~ ':' ~ node, {})) }}
 {% endmacro %}
+
+
+{% macro once_per_node(key, compute, args) %}
+    {#-
+        compute(*args), worked out once per node (node_cache) under `key`: what a macro that
+        several macros of one model ask for reads (a CSV file's dialect, an input's formats).
+    -#}
+    {%- set cache = node_cache() -%}
+    {%- if key not in cache -%}
+        {%- do cache.update({key: compute(*args)}) -%}
+    {%- endif -%}
+    {{ return(cache[key]) }}
+{% endmacro %}

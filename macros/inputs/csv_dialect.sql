@@ -14,12 +14,7 @@
         encodings. Found once per node (node_cache): a model asks for its input's columns in
         several macros, and each read would scan the whole file again.
     -#}
-    {%- set cache = node_cache() -%}
-    {%- set key = 'csv_dialect:' ~ path -%}
-    {%- if key not in cache -%}
-        {%- do cache.update({key: custseg.csv_dialect_of(path)}) -%}
-    {%- endif -%}
-    {{ return(cache[key]) }}
+    {{ return(once_per_node('csv_dialect:' ~ path, custseg.csv_dialect_of, [path])) }}
 {% endmacro %}
 
 

@@ -5,12 +5,8 @@
         node (node_cache). A missing header, or a blank or repeated name, stops the build
         naming shown_path (default: path; the file as given when path is its UTF-8 copy).
     -#}
-    {%- set cache = node_cache() -%}
-    {%- set key = 'csv_header:' ~ path ~ ':' ~ delimiter -%}
-    {%- if key not in cache -%}
-        {%- do cache.update({key: csv_header_of(path, delimiter, shown_path or path)}) -%}
-    {%- endif -%}
-    {{ return(cache[key]) }}
+    {{ return(once_per_node('csv_header:' ~ path ~ ':' ~ delimiter, custseg.csv_header_of,
+        [path, delimiter, shown_path or path])) }}
 {% endmacro %}
 
 

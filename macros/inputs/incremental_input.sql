@@ -14,13 +14,14 @@
         source_file, delete+insert), 'reset': why every earlier row is validated again (none:
         they stand), 'sources': every source of the input with its version}. Outside an
         incremental build (a first or --full-refresh build, or Spark) the whole input. Read
-        once per node (node_cache): the model and its pre_hook each ask.
+        once per node (once_per_node): the model and its pre_hook each ask.
     -#}
-    {%- set cache = node_cache() -%}
-    {%- set key = 'input_increment:' ~ name -%}
-    {%- if key in cache -%}
-        {{ return(cache[key]) }}
-    {%- endif -%}
+    {{ return(once_per_node('input_increment:' ~ name, custseg.input_increment_of, [name])) }}
+{% endmacro %}
+
+
+{% macro input_increment_of(name) %}
+    {#- input_increment, decided from the input and {{ this }}. -#}
     {%- set sources = input_sources(name) -%}
     {%- set increment = {'files': none, 'appends': false, 'reset': none, 'sources': sources} -%}
     {%- if execute and is_incremental() -%}
@@ -48,7 +49,6 @@
             {%- do increment.update({'files': [], 'appends': true}) -%}
         {%- endif -%}
     {%- endif -%}
-    {%- do cache.update({key: increment}) -%}
     {{ return(increment) }}
 {% endmacro %}
 

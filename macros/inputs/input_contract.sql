@@ -236,11 +236,8 @@
         Says in the build log which columns of input `name` no contract column took: customers
         keeps them (numeric ones become features, every one stays in raw_record); the other
         inputs do not read them, so a misspelt header shows here rather than as empty values.
-        Once per node, however often the model reads its input.
     -#}
-    {%- set cache = node_cache() -%}
-    {%- if execute and ('unmapped_columns_reported:' ~ name) not in cache -%}
-        {%- do cache.update({'unmapped_columns_reported:' ~ name: true}) -%}
+    {%- if execute -%}
         {%- set from_sql = raw_source_relation(name) -%}
         {%- if from_sql is not none -%}
             {%- set extras = [] -%}

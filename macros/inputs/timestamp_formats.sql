@@ -88,12 +88,7 @@
         table: its text is ISO). A unit test's rows are ISO whatever the input or the var: it
         gets iso.
     -#}
-    {%- set cache = node_cache() -%}
-    {%- set key = 'input_timestamp_formats:' ~ name -%}
-    {%- if key not in cache -%}
-        {%- do cache.update({key: custseg.input_timestamp_formats_of(name)}) -%}
-    {%- endif -%}
-    {{ return(cache[key]) }}
+    {{ return(once_per_node('input_timestamp_formats:' ~ name, custseg.input_timestamp_formats_of, [name])) }}
 {% endmacro %}
 
 

@@ -25,13 +25,14 @@
 ) }}
 {%- set contract = raw_contract()['transactions'] -%}
 {%- set increment = custseg.input_increment('transactions') -%}
+{%- set input_rows = raw_input('transactions', increment.files, 'source_file') -%}
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
 
 with
 
 source as (
-    select * from {{ raw_input('transactions', increment.files, 'source_file') }}
+    select * from {{ input_rows }}
 ),
 
 malformed as (
@@ -50,7 +51,7 @@ accepted_before as (
 repeated_ids as (
     -- The ids more than one row of this build's input carries, from a read of the ids alone.
     select {{ to_id('transaction_id') }} as transaction_id
-    from {{ raw_input('transactions', increment.files, 'source_file') }} as raw_ids
+    from {{ input_rows }} as raw_ids
     where {{ to_id('transaction_id') }} is not null
     group by 1
     having count(*) > 1
@@ -59,7 +60,7 @@ repeated_ids as (
 repeated_source as (
     -- Their rows, read again: the only rows ranked against each other.
     select raw_rows.*
-    from {{ raw_input('transactions', increment.files, 'source_file') }} as raw_rows
+    from {{ input_rows }} as raw_rows
     where {{ to_id('raw_rows.transaction_id') }} in (select repeated_ids.transaction_id from repeated_ids)
 ),
 
