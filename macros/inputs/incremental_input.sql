@@ -83,19 +83,20 @@
 {% macro validation_version(name) %}
     {#-
         A hash of everything base_<name>'s answer for a row depends on besides the row and
-        the customers: the model's code and its rules as they render (for transactions,
-        checked_transactions, with the parsing macros' SQL, its window bounds left as names:
-        the clock moves them every build), the input's column mapping, timestamp formats and
-        the validity window's var bounds. A build whose version differs from the stored one
+        the ids it references: the model's code and its rules as they render (the macro
+        checked_<name>, with the parsing macros' SQL, its window bounds left as names: the
+        clock moves them every build), the input's column mapping, timestamp formats and the
+        validity window's var bounds. A build whose version differs from the stored one
         validates every row again.
     -#}
     {%- if model.resource_type == 'unit_test' -%}
         {{ return('unit_test') }}
     {%- endif -%}
     {%- set from_sql = raw_source_relation(name) -%}
+    {%- set rules = custseg.get('checked_' ~ name) -%}
     {%- set parts = [
         model.raw_code,
-        custseg.checked_transactions('input', 'min_valid_ts', 'max_valid_ts') if name == 'transactions' else '',
+        rules('input', 'min_valid_ts', 'max_valid_ts') if rules is not none else '',
         (raw_input_columns(name, from_sql)['contract'] if from_sql is not none else {}) | tojson,
         input_timestamp_formats(name) | tojson,
         custseg.min_valid_ts(),
@@ -135,31 +136,54 @@
         {{ return("the new file " ~ source.file ~ " sorts before " ~ loaded | max
             ~ ", which was read before it") }}
     {%- endfor -%}
-    {#- The input's one timestamp column (incremental inputs have one: transactions). -#}
+    {#-
+        What the reference checks and the validity window decided: an accepted row whose
+        referenced id (raw_references) is no longer accepted, a rejected orphan whose id now
+        is, a row rejected for its timestamp (future_ or invalid_<column>) that lies inside
+        the window now (max_valid_ts moves with the clock).
+    -#}
     {%- set time_column = (timestamp_columns()[name] | list)[0] -%}
-    {%- set changed = run_query(
-        "select"
-        ~ " exists (select 1 from " ~ this ~ " as validated anti join (" ~ accepted_customer_ids()
-        ~ ") as customers using (customer_id) where validated.reject_reason is null),"
-        ~ " exists (select 1 from " ~ this ~ " as validated semi join (" ~ accepted_customer_ids()
-        ~ ") as customers using (customer_id) where validated.reject_reason = 'orphan_customer_id'),"
-        ~ " exists (select 1 from " ~ this ~ " where reject_reason = 'future_" ~ time_column
-        ~ "' and " ~ time_column ~ " <= cast('" ~ custseg.max_valid_ts() ~ "' as timestamp))"
-    ).rows[0] -%}
-    {%- if changed[0] -%}
-        {{ return("a customer with accepted " ~ name ~ " is no longer an accepted customer") }}
-    {%- elif changed[1] -%}
-        {{ return("a customer of rejected orphan " ~ name ~ " is now an accepted customer") }}
-    {%- elif changed[2] -%}
-        {{ return("a " ~ name ~ " row rejected as in the future is no longer in the future") }}
+    {%- set references = raw_references()[name] -%}
+    {%- set checks = [] -%}
+    {%- for column, referenced in references.items() -%}
+        {%- do checks.append(
+            "exists (select 1 from " ~ this ~ " as validated anti join (" ~ accepted_ids(referenced)
+            ~ ") as accepted using (" ~ column ~ ") where validated.reject_reason is null)") -%}
+        {%- do checks.append(
+            "exists (select 1 from " ~ this ~ " as validated semi join (" ~ accepted_ids(referenced)
+            ~ ") as accepted using (" ~ column ~ ") where validated.reject_reason = 'orphan_"
+            ~ column ~ "')") -%}
+    {%- endfor -%}
+    {%- do checks.append(
+        "exists (select 1 from " ~ this ~ " where reject_reason in ('future_" ~ time_column
+        ~ "', 'invalid_" ~ time_column ~ "') and " ~ time_column ~ " between cast('"
+        ~ custseg.min_valid_ts() ~ "' as timestamp) and cast('" ~ custseg.max_valid_ts()
+        ~ "' as timestamp))") -%}
+    {%- set changed = run_query("select " ~ checks | join(", ")).rows[0] -%}
+    {%- for column, referenced in references.items() -%}
+        {%- if changed[2 * loop.index0] -%}
+            {{ return("a " ~ column ~ " of accepted " ~ name ~ " is no longer an accepted one of "
+                ~ referenced) }}
+        {%- elif changed[2 * loop.index0 + 1] -%}
+            {{ return("a " ~ column ~ " of rejected orphan " ~ name ~ " is now an accepted one of "
+                ~ referenced) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if changed[-1] -%}
+        {{ return("a " ~ name ~ " row rejected for its " ~ time_column
+            ~ " lies inside the validity window now") }}
     {%- endif -%}
     {{ return(none) }}
 {% endmacro %}
 
 
-{% macro accepted_customer_ids() %}
-    {#- The ids of the accepted customers, as the orphan checks of the base models see them. -#}
-    select customer_id from {{ ref('base_customers') }} where reject_reason is null
+{% macro accepted_ids(input) %}
+    {#-
+        The ids of the accepted rows of `input` (customers, campaigns), as the reference checks
+        of the base models see them: its key column, the first of raw_required_columns.
+    -#}
+    {%- set key = raw_required_columns()[input][0] -%}
+    select {{ key }} from {{ ref('base_' ~ input) }} where reject_reason is null
 {% endmacro %}
 
 
@@ -198,23 +222,39 @@
 {% endmacro %}
 
 
-{% macro accepted_before(increment, key) %}
+{% macro accepted_before(increment, keys) %}
     {#-
-        SQL: the `key` and raw_hash of the rows earlier builds accepted ({{ this }}) when the
-        build appends to them (input_increment), else no rows.
+        SQL: the `keys` (a list of columns) and raw_hash of the rows earlier builds accepted
+        ({{ this }}) when the build appends to them (input_increment), else no rows.
     -#}
     {%- if increment.appends -%}
         select
-            {{ key }},
+            {{ keys | join(', ') }},
             raw_hash
         from {{ this }}
         where reject_reason is null
     {%- else -%}
         select
+            {%- for key in keys %}
             cast(null as {{ dbt.type_string() }}) as {{ key }},
+            {%- endfor %}
             cast(null as {{ dbt.type_bigint() }}) as raw_hash
         where 1 = 0
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro load_columns(name, increment) %}
+    {#-
+        The select list that says where and how base_<name> got a row: source_file (a
+        malformed CSV record's is the input's one file), source_version, loaded_at and
+        validation_version (input_increment, input_reset_reason read them back).
+    -#}
+    coalesce(source_file, {{ custseg.sql_string(increment.sources[0].file if increment.sources else '') }})
+        as source_file,
+    {{ source_versions(increment.sources) }} as source_version,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at,
+    '{{ custseg.validation_version(name) }}' as validation_version
 {% endmacro %}
 
 

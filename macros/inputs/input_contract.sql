@@ -42,6 +42,21 @@
 {% endmacro %}
 
 
+{% macro raw_references() %}
+    {#-
+        The ids each input's rows must find among another input's accepted rows (else
+        orphan_<column>): what base models check and what an incremental build watches for
+        change (input_reset_reason).
+    -#}
+    {{ return({
+        'customers': {},
+        'transactions': {'customer_id': 'customers'},
+        'campaigns': {},
+        'campaign_contacts': {'campaign_id': 'campaigns', 'customer_id': 'customers'},
+    }) }}
+{% endmacro %}
+
+
 {% macro raw_column_aliases() %}
     {#-
         Common spellings of contract columns in exports (normalised: lowercase, non-alphanumerics

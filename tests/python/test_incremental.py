@@ -1,9 +1,9 @@
-"""Daily builds: transactions arrive as a directory of files, one per delivery, and a build
-validates only the files it has not seen, re-totals only the customers they touch and gives
-exactly what a --full-refresh build gives.
+"""Daily builds: transactions and campaign contacts arrive as directories of files, one per
+delivery, and a build validates only the files it has not seen, re-totals only the customers
+they touch and gives exactly what a --full-refresh build gives.
 
-The sample's transactions are split into two deliveries; the second also holds an exact copy
-and a conflicting copy of a transaction the first build accepted.
+The sample's transactions and contacts are each split into two deliveries; the second also
+holds an exact copy and a conflicting copy of a row the first build accepted.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import pytest
 
 from conftest import query, run_dbt, sample_tables
 
-# What a full build and an incremental one must agree on, row for row; base_transactions
-# without the columns that say when and from which version of a file a row was read.
+# What a full build and an incremental one must agree on, row for row; the incremental base
+# models without the columns that say when and from which version of a file a row was read.
 COMPARED = {
     "main_staging.base_transactions": "* exclude (loaded_at, source_version)",
+    "main_staging.base_campaign_contacts": "* exclude (loaded_at, source_version)",
     "main_staging.stg_rejects": "*",
     "main_intermediate.int_customer_rfm_scores": "*",
     "main_intermediate.int_customer_features": "*",
@@ -42,8 +43,9 @@ def assert_same_tables(got: dict[str, pd.DataFrame], expected: dict[str, pd.Data
         pd.testing.assert_frame_equal(got[table], frame, check_exact=True, obj=table)
 
 
-def write_delivery(directory: Path, name: str, rows: pd.DataFrame) -> Path:
-    path = directory / "transactions" / name
+def write_delivery(directory: Path, name: str, rows: pd.DataFrame,
+                   input_name: str = "transactions") -> Path:
+    path = directory / input_name / name
     path.parent.mkdir(parents=True, exist_ok=True)
     rows.to_parquet(path, index=False)
     return path
@@ -51,18 +53,22 @@ def write_delivery(directory: Path, name: str, rows: pd.DataFrame) -> Path:
 
 @pytest.fixture(scope="module")
 def deliveries(tmp_path_factory) -> dict:
-    """A raw_data_dir with the sample's customers and campaign files and the first delivery of
-    transactions (70% of the sample's rows); the second delivery's rows, with an exact and a
-    conflicting copy of a row of the first."""
+    """A raw_data_dir with the sample's customers and campaigns and the first delivery of
+    transactions and of campaign contacts (70% of the sample's rows of each); the second
+    deliveries' rows."""
     directory = tmp_path_factory.mktemp("deliveries")
     tables = sample_tables()
-    for name in ("customers", "campaigns", "campaign_contacts"):
+    for name in ("customers", "campaigns"):
         tables[name].to_csv(directory / f"{name}.csv", index=False)
-    transactions = tables["transactions"]
-    cut = int(len(transactions) * 0.7)
-    first, second = transactions.iloc[:cut], transactions.iloc[cut:]
-    write_delivery(directory, "2026-11-01.parquet", first)
-    return {"dir": directory, "first": first, "second": second, "customers": tables["customers"]}
+    split = {}
+    for name in ("transactions", "campaign_contacts"):
+        rows = tables[name]
+        cut = int(len(rows) * 0.7)
+        split[name] = rows.iloc[:cut], rows.iloc[cut:]
+        write_delivery(directory, "2026-11-01.parquet", split[name][0], name)
+    return {"dir": directory, "first": split["transactions"][0],
+            "second": split["transactions"][1], "contacts": split["campaign_contacts"],
+            "customers": tables["customers"]}
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +87,20 @@ def daily_builds(tmp_path_factory, deliveries) -> dict:
     conflicting["quantity"] = "97"
     second = pd.concat([deliveries["second"], exact, conflicting], ignore_index=True)
     write_delivery(deliveries["dir"], "2026-11-02.parquet", second)
+    first_contacts, second_contacts = deliveries["contacts"]
+    contacts = query(workdir, """
+        select campaign_id, customer_id from main_staging.base_campaign_contacts
+        where reject_reason is null order by all limit 2""")
+    keys = first_contacts["campaign_id"].str.strip() + "|" + first_contacts["customer_id"].str.strip()
+    exact_contact = first_contacts[keys == "|".join(contacts[0])].head(1)
+    conflicting_contact = first_contacts[keys == "|".join(contacts[1])].head(1).copy()
+    conflicting_contact["response_revenue"] = "97"
+    write_delivery(deliveries["dir"], "2026-11-02.parquet", pd.concat(
+        [second_contacts, exact_contact, conflicting_contact], ignore_index=True),
+        "campaign_contacts")
     incremental = run_dbt(["build"], workdir, variables)
     return {"workdir": workdir, "variables": variables, "copies": (accepted[0][0], accepted[1][0]),
+            "contact_copies": (contacts[0], contacts[1]),
             "incremental_log": incremental.stdout, "tables": snapshot(workdir)}
 
 
@@ -100,6 +118,21 @@ def test_a_copy_of_an_accepted_transaction_in_a_later_file_is_rejected(daily_bui
     ]
 
 
+def test_a_copy_of_an_accepted_contact_in_a_later_file_is_rejected(daily_builds):
+    exact, conflicting = daily_builds["contact_copies"]
+    rows = query(daily_builds["workdir"], f"""
+        select campaign_id, customer_id, reject_reason, regexp_extract(source_file, '[^/]+$')
+        from main_staging.base_campaign_contacts
+        where (campaign_id, customer_id) in (('{exact[0]}', '{exact[1]}'),
+                                             ('{conflicting[0]}', '{conflicting[1]}'))""")
+    assert sorted(rows, key=lambda row: (row[0], row[1], row[3])) == sorted([
+        (*exact, None, "2026-11-01.parquet"),
+        (*exact, "duplicate_contact", "2026-11-02.parquet"),
+        (*conflicting, None, "2026-11-01.parquet"),
+        (*conflicting, "conflicting_contact", "2026-11-02.parquet"),
+    ], key=lambda row: (row[0], row[1], row[3]))
+
+
 def test_the_second_build_reads_only_the_new_file_and_retotals_only_its_customers(
         daily_builds, deliveries):
     workdir = daily_builds["workdir"]
@@ -108,6 +141,12 @@ def test_the_second_build_reads_only_the_new_file_and_retotals_only_its_customer
         from main_staging.base_transactions group by 1 order by 1""")
     assert loads == [("2026-11-01.parquet", len(deliveries["first"]), 1),
                      ("2026-11-02.parquet", len(deliveries["second"]) + 2, 1)]
+    contact_loads = query(workdir, """
+        select regexp_extract(source_file, '[^/]+$'), count(*), count(distinct loaded_at)
+        from main_staging.base_campaign_contacts group by 1 order by 1""")
+    first_contacts, second_contacts = deliveries["contacts"]
+    assert contact_loads == [("2026-11-01.parquet", len(first_contacts), 1),
+                             ("2026-11-02.parquet", len(second_contacts) + 2, 1)]
     first_load, second_load = (row[0] for row in query(workdir, """
         select distinct loaded_at from main_staging.base_transactions order by 1"""))
     assert first_load < second_load
@@ -144,7 +183,7 @@ def test_a_removed_customer_revalidates_every_file_and_equals_a_full_refresh(
     customers[customers["customer_id"].str.strip() != removed].to_csv(path, index=False)
     try:
         result = run_dbt(["run", "-s", *UPSTREAM_OF_THE_FIT], workdir, variables)
-        assert "is no longer an accepted customer" in result.stdout
+        assert "customer_id of accepted transactions is no longer an accepted one of customers" in result.stdout
         incremental = snapshot(workdir)
         assert query(workdir, f"""
             select count(case when reject_reason is null then 1 end)

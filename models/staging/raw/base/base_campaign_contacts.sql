@@ -1,77 +1,62 @@
 {#-
     Every raw campaign contact, typed, with the first reason it fails validation (null =
-    accepted). A contacted_at that does not parse or lies outside min_valid_ts..max_valid_ts is
-    invalid. One contact per campaign and customer, the first valid one: later copies are
-    duplicate_contact when every raw value equals the kept row's, else conflicting_contact. CSV
-    records DuckDB cannot parse are csv_* rejects.
+    accepted); the rules are macros/inputs/checked_campaign_contacts.sql. A contacted_at that
+    does not parse or lies outside min_valid_ts..max_valid_ts is invalid. One contact per
+    campaign and customer, the first valid one (of the earliest file): later copies are
+    duplicate_contact when every raw value equals the kept row's, else conflicting_contact.
+    CSV records DuckDB cannot parse are csv_* rejects.
+
+    Incremental on DuckDB as base_transactions is (macros/inputs/incremental_input.sql): a
+    build validates only the files of campaign_contacts/ it has not seen, against the contacts
+    already accepted, unless what it validated before would now get another answer.
 -#}
 {{ config(
-    pre_hook="{{ custseg.capture_raw_input('campaign_contacts') }}",
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='source_file',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ custseg.capture_raw_input('campaign_contacts', 'source_file', incremental=true) }}",
+        "{{ custseg.drop_gone_sources('campaign_contacts') }}",
+    ],
     post_hook="{{ custseg.release_raw_input('campaign_contacts') }}",
 ) }}
 {%- set contract = raw_contract()['campaign_contacts'] -%}
-{%- set min_valid_ts = custseg.min_valid_ts() -%}
-{%- set max_valid_ts = custseg.max_valid_ts() -%}
-{%- set formats = custseg.input_timestamp_formats('campaign_contacts') -%}
+{%- set increment = custseg.input_increment('campaign_contacts') -%}
 
 with
 
 source as (
-    select * from {{ raw_input('campaign_contacts') }}
+    select * from {{ raw_input('campaign_contacts', increment.files, 'source_file') }}
 ),
 
 malformed as (
-    select * from {{ raw_malformed_rows('campaign_contacts') }}
+    select * from {{ raw_malformed_rows('campaign_contacts', increment.files) }}
 ),
 
 campaigns as (
-    select campaign_id from {{ ref('base_campaigns') }}
-    where reject_reason is null
+    {{ accepted_ids('campaigns') }}
 ),
 
 customers as (
-    {{ accepted_customer_ids() }}
+    {{ accepted_ids('customers') }}
 ),
 
-typed as (
-    select
-        {{- raw_values(contract) }}
-        {{ to_id('campaign_id') }} as campaign_id,
-        {{ to_id('customer_id') }} as customer_id,
-        {{ parse_timestamp('contacted_at', formats['contacted_at']) }} as contacted_at,
-        {{ to_boolean('responded') }} as responded,
-        {{ to_number('response_revenue') }} as response_revenue
-    from source
+accepted_before as (
+    -- The contacts earlier builds accepted, with a hash of their raw values (none unless
+    -- appending).
+    {{ accepted_before(increment, ['campaign_id', 'customer_id']) }}
 ),
 
 checked as (
-    select
-        typed.*,
-        case
-            when typed.campaign_id is null then 'missing_campaign_id'
-            when typed.customer_id is null then 'missing_customer_id'
-            when typed.raw_contacted_at is not null and not coalesce(
-                    typed.contacted_at between cast('{{ min_valid_ts }}' as timestamp)
-                    and cast('{{ max_valid_ts }}' as timestamp),
-                    false
-                )
-                then 'invalid_contacted_at'
-            when typed.raw_responded is not null and typed.responded is null
-                then 'invalid_responded'
-            when typed.raw_response_revenue is not null
-                and not coalesce(typed.response_revenue >= 0, false)
-                then 'invalid_response_revenue'
-            when campaigns.campaign_id is null then 'orphan_campaign_id'
-            when customers.customer_id is null then 'orphan_customer_id'
-        end as _row_reason
-    from typed
-    left join campaigns on typed.campaign_id = campaigns.campaign_id
-    left join customers on typed.customer_id = customers.customer_id
+    {{ custseg.checked_campaign_contacts('source', custseg.min_valid_ts(), custseg.max_valid_ts()) }}
 ),
 
 validated as (
+    -- Among copies of a contact the first valid one (of the earliest file) wins; the rest are
+    -- duplicates.
     select * from {{ reject_copies(
-        'checked', ['campaign_id', 'customer_id'], contract, '_row_reason nulls first', 'contact'
+        'checked', ['campaign_id', 'customer_id'], contract, '_row_reason nulls first, source_file', 'contact'
     ) }}
 ),
 
@@ -82,13 +67,25 @@ parsed_rows as (
         contacted_at,
         coalesce(responded, false) as responded,
         coalesce(response_revenue, 0) as response_revenue,
+        source_file,
+        raw_hash,
         reject_reason,
         {{ raw_record_if_rejected(contract) }} as raw_record
     from validated
 ),
 
 all_rows as (
-    {{ with_malformed_rows('parsed_rows', 'malformed', contract) }}
+    {{ with_malformed_rows('parsed_rows', 'malformed', contract + ['source_file', 'raw_hash']) }}
+),
+
+with_sources as (
+    select
+        {{ contract | join(', ') }},
+        reject_reason,
+        raw_record,
+        {{ custseg.load_columns('campaign_contacts', increment) }},
+        raw_hash
+    from all_rows
 )
 
-select * from all_rows
+select * from with_sources

@@ -40,12 +40,12 @@ malformed as (
 ),
 
 customers as (
-    {{ accepted_customer_ids() }}
+    {{ accepted_ids('customers') }}
 ),
 
 accepted_before as (
     -- The ids earlier builds accepted, with a hash of their raw values (none unless appending).
-    {{ accepted_before(increment, 'transaction_id') }}
+    {{ accepted_before(increment, ['transaction_id']) }}
 ),
 
 repeated_ids as (
@@ -114,12 +114,7 @@ with_sources as (
         {{ contract | join(', ') }},
         reject_reason,
         raw_record,
-        -- A malformed CSV record's file: a CSV input is one file.
-        coalesce(source_file, {{ custseg.sql_string(increment.sources[0].file if increment.sources else '') }})
-            as source_file,
-        {{ source_versions(increment.sources) }} as source_version,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at,
-        '{{ custseg.validation_version("transactions") }}' as validation_version,
+        {{ custseg.load_columns('transactions', increment) }},
         raw_hash
     from all_rows
 )
