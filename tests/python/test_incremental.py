@@ -91,7 +91,8 @@ def daily_builds(tmp_path_factory, deliveries) -> dict:
     contacts = query(workdir, """
         select campaign_id, customer_id from main_staging.base_campaign_contacts
         where reject_reason is null order by all limit 2""")
-    keys = first_contacts["campaign_id"].str.strip() + "|" + first_contacts["customer_id"].str.strip()
+    keys = (first_contacts["campaign_id"].str.strip() + "|"
+            + first_contacts["customer_id"].str.strip())
     exact_contact = first_contacts[keys == "|".join(contacts[0])].head(1)
     conflicting_contact = first_contacts[keys == "|".join(contacts[1])].head(1).copy()
     conflicting_contact["response_revenue"] = "97"
@@ -183,7 +184,8 @@ def test_a_removed_customer_revalidates_every_file_and_equals_a_full_refresh(
     customers[customers["customer_id"].str.strip() != removed].to_csv(path, index=False)
     try:
         result = run_dbt(["run", "-s", *UPSTREAM_OF_THE_FIT], workdir, variables)
-        assert "customer_id of accepted transactions is no longer an accepted one of customers" in result.stdout
+        assert ("customer_id of accepted transactions is no longer an accepted one of customers"
+                in result.stdout)
         incremental = snapshot(workdir)
         assert query(workdir, f"""
             select count(case when reject_reason is null then 1 end)
