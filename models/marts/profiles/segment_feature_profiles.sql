@@ -1,26 +1,18 @@
 {#-
     One row per segment and numeric feature (long form, extra customer attributes included):
-    mean and median in the feature's own units, and how far the segment mean sits from the
-    overall mean in overall standard deviations of the raw values (the profile heatmap's
-    features not clustered on; its clustering features show segment_centroids.centroid_scaled,
-    the distance dim_segments quotes).
+    mean and median in the feature's own units (segment_feature_distributions' own), and how
+    far the segment mean sits from the overall mean in overall standard deviations of the raw
+    values (the profile heatmap's features not clustered on; its clustering features show
+    segment_centroids.centroid_scaled, the distance dim_segments quotes).
 -#}
 with
 
-long_values as (
-    select * from {{ ref('int_segment_feature_values') }}
+distributions as (
+    select * from {{ ref('segment_feature_distributions') }}
 ),
 
-per_segment as (
-    select
-        segment_id,
-        feature,
-        is_clustering_feature,
-        count(feature_value) as non_null_customers,
-        {{ bounded_avg('feature_value') }} as segment_mean,
-        {{ percentile('feature_value', 0.5) }} as segment_median
-    from long_values
-    group by 1, 2, 3
+long_values as (
+    select * from {{ ref('int_segment_feature_values') }}
 ),
 
 overall as (
@@ -34,18 +26,18 @@ overall as (
 
 joined as (
     select
-        per_segment.segment_id,
-        per_segment.feature,
-        per_segment.is_clustering_feature,
-        per_segment.non_null_customers,
-        per_segment.segment_mean,
-        per_segment.segment_median,
+        distributions.segment_id,
+        distributions.feature,
+        distributions.is_clustering_feature,
+        distributions.customers as non_null_customers,
+        distributions.mean as segment_mean,
+        distributions.median as segment_median,
         overall.overall_mean,
         overall.overall_stddev,
-        (per_segment.segment_mean - overall.overall_mean)
+        (distributions.mean - overall.overall_mean)
         / nullif(overall.overall_stddev, 0) as mean_diff_sd
-    from per_segment
-    inner join overall on per_segment.feature = overall.feature
+    from distributions
+    inner join overall on distributions.feature = overall.feature
 )
 
 select * from joined
