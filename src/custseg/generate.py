@@ -291,11 +291,24 @@ def _create_constants(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _orphan_pool(n_customers: int) -> int:
+    """How many ids past the last customer orphan rows draw from."""
+    return max(n_customers // 10, 50)
+
+
+def _customer_id_format(n_customers: int) -> str:
+    """The printf format of customer ids: C and seven digits (C0000001), eight when the
+    customers and the orphan ids after them need them (above 9,090,909 customers)."""
+    digits = 7 if n_customers + _orphan_pool(n_customers) < 10**7 else 8
+    return f"C%0{digits}d"
+
+
 def _customers_base_sql(seed: int, n_customers: int, n_transactions: int) -> str:
     return _sql(
         "customers_base",
         seed,
         n_customers=n_customers,
+        customer_id_format=_customer_id_format(n_customers),
         n_transactions=n_transactions,
         window_start=WINDOW_START.isoformat(),
         window_end_exclusive=date.fromordinal(WINDOW_END.toordinal() + 1).isoformat(),
@@ -336,7 +349,8 @@ def _transactions_sql(seed: int, n_customers: int) -> str:
         seed,
         defect_case=_bucket_case(f"u(seq, {_salt(seed, 'defect')})", TRANSACTION_DEFECT_RATES),
         n_customers=n_customers,
-        orphan_pool=max(n_customers // 10, 50),
+        orphan_pool=_orphan_pool(n_customers),
+        customer_id_format=_customer_id_format(n_customers),
         categories=_list_literal([name for name, _ in CATEGORIES]),
         category_prices=_list_literal([price for _, price in CATEGORIES]),
         channels=_list_literal(CHANNELS),
@@ -355,7 +369,8 @@ def _contacts_sql(seed: int, n_customers: int) -> str:
         seed,
         extra_row_case=_bucket_case(extra_row, CONTACT_EXTRA_ROW_RATES),
         n_customers=n_customers,
-        orphan_pool=max(n_customers // 10, 50),
+        orphan_pool=_orphan_pool(n_customers),
+        customer_id_format=_customer_id_format(n_customers),
         contact_rate=CONTACT_RATE,
     )
 
@@ -377,9 +392,10 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> i
 def _check_arguments(n_customers: int, n_transactions: int, fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
-    # Customer ids have seven digits, orphan ids go up to 1.1 x n_customers.
-    if not 1 <= n_customers <= 9_000_000:
-        raise ValueError(f"n_customers must be between 1 and 9,000,000, got {n_customers}")
+    # Customer ids have at most eight digits (_customer_id_format); orphan ids go up to
+    # 1.1 x n_customers.
+    if not 1 <= n_customers <= 90_000_000:
+        raise ValueError(f"n_customers must be between 1 and 90,000,000, got {n_customers}")
     if not 0 <= n_transactions <= 900_000_000:
         raise ValueError(f"n_transactions must be between 0 and 900,000,000, got {n_transactions}")
 

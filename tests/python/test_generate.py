@@ -24,6 +24,8 @@ from custseg.generate import (
     UNKNOWN_CATEGORY_RATE,
     WINDOW_END,
     WINDOW_START,
+    _customer_id_format,
+    _orphan_pool,
     generate,
     main,
     render_sql,
@@ -366,9 +368,20 @@ def test_command_line(tmp_path, capsys):
         f"raw_{name}.csv" for name in TABLES)
 
 
+@pytest.mark.parametrize(("n_customers", "width"), [
+    (1_000_000, 8), (9_090_909, 8), (9_090_910, 9), (10_000_000, 9), (90_000_000, 9)])
+def test_customer_ids_keep_one_width_up_to_the_last_orphan_id(n_customers, width):
+    """C and seven digits while the customers and the orphan ids after them fit, else eight:
+    every id of one dataset has the same width (ids sort as numbers)."""
+    id_format = _customer_id_format(n_customers)
+    last_orphan_id = n_customers + _orphan_pool(n_customers)
+    assert len(id_format % 1) == len(id_format % last_orphan_id) == width
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"fmt": "json"}, "fmt"),
     ({"n_customers": 0}, "n_customers"),
+    ({"n_customers": 90_000_001}, "n_customers"),
     ({"n_transactions": -1}, "n_transactions"),
 ])
 def test_invalid_arguments_are_refused(tmp_path, kwargs, message):

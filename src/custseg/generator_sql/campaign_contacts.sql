@@ -48,7 +48,7 @@ rows as (
         case
             when copy_no = 1 and extra_row = 'orphan_customer'
                 then printf(
-                        'C%07d',
+                        ':customer_id_format',
                         :n_customers + 1 + floor(u(pair_key, :salt_orphan) * :orphan_pool)::bigint
                     )
             else customer_id

@@ -79,7 +79,7 @@ counted as (
 
 select
     i,
-    printf('C%07d', i) as customer_id,
+    printf(':customer_id_format', i) as customer_id,
     name as behaviour,
     * exclude (i, name, share_from, share_to), -- noqa: AM04
     (sum(n_tx) over (order by i) - n_tx)::bigint as tx_offset

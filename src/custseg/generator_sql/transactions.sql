@@ -81,7 +81,7 @@ select
     case
         when defect = 'orphan_customer'
             then printf(
-                    'C%07d', :n_customers + 1 + floor(u(seq, :salt_orphan) * :orphan_pool)::bigint
+                    ':customer_id_format', :n_customers + 1 + floor(u(seq, :salt_orphan) * :orphan_pool)::bigint
                 )
         else customer_id
     end as customer_id,
