@@ -13,16 +13,36 @@
 {%- endmacro %}
 
 
-{% macro percentile(expr, fraction) %}
-    {{ return(adapter.dispatch('percentile', 'custseg')(expr, fraction)) }}
+{% macro percentiles(expr, fractions) %}
+    {#-
+        An aggregate: the list of the interpolated percentiles of `expr` at each of `fractions`
+        (numbers in 0..1), in their order; pick one with list_item. One aggregate for all of
+        them keeps the values once: one per fraction keeps a copy each (at 10M customers the
+        box-plot mart's five ran out of DuckDB's 8 GB).
+    -#}
+    {{ return(adapter.dispatch('percentiles', 'custseg')(expr, fractions)) }}
 {% endmacro %}
 
-{% macro duckdb__percentile(expr, fraction) -%}
-    quantile_cont({{ expr }}, {{ fraction }})
+{% macro duckdb__percentiles(expr, fractions) -%}
+    quantile_cont({{ expr }}, [{{ fractions | join(', ') }}])
 {%- endmacro %}
 
-{% macro spark__percentile(expr, fraction) -%}
-    percentile({{ expr }}, {{ fraction }})
+{% macro spark__percentiles(expr, fractions) -%}
+    percentile({{ expr }}, array({{ fractions | join(', ') }}))
+{%- endmacro %}
+
+
+{% macro list_item(expr, position) %}
+    {#- The item at `position` (1 = the first) of the list `expr`. -#}
+    {{ return(adapter.dispatch('list_item', 'custseg')(expr, position)) }}
+{% endmacro %}
+
+{% macro duckdb__list_item(expr, position) -%}
+    {{ expr }}[{{ position }}]
+{%- endmacro %}
+
+{% macro spark__list_item(expr, position) -%}
+    element_at({{ expr }}, {{ position }})
 {%- endmacro %}
 
 

@@ -14,16 +14,26 @@ features as (
     select * from {{ ref('int_customer_features') }}
 ),
 
-statistics as (
+quantiles as (
     select
     {% for feature in features -%}
             count({{ feature }}) as {{ feature }}__non_null,
-            {{ percentile(feature, lower_fraction) }} as {{ feature }}__lower,
-            {{ percentile(feature, 0.5) }} as {{ feature }}__median,
-            {{ percentile(feature, upper_fraction) }} as {{ feature }}__upper
+            {{ percentiles(feature, [lower_fraction, 0.5, upper_fraction]) }} as {{ feature }}__quantiles
             {{- "," if not loop.last }}
     {% endfor %}
     from features
+),
+
+statistics as (
+    select
+    {% for feature in features -%}
+            {{ feature }}__non_null,
+            {{ list_item(feature ~ '__quantiles', 1) }} as {{ feature }}__lower,
+            {{ list_item(feature ~ '__quantiles', 2) }} as {{ feature }}__median,
+            {{ list_item(feature ~ '__quantiles', 3) }} as {{ feature }}__upper
+            {{- "," if not loop.last }}
+    {% endfor %}
+    from quantiles
 ),
 
 long_form as (

@@ -19,14 +19,28 @@ per_segment as (
         {{ bounded_avg('feature_value') }} as mean,
         stddev_samp(feature_value) as stddev,
         min(feature_value) as min,
-        {{ percentile('feature_value', 0.05) }} as p05,
-        {{ percentile('feature_value', 0.25) }} as p25,
-        {{ percentile('feature_value', 0.5) }} as median,
-        {{ percentile('feature_value', 0.75) }} as p75,
-        {{ percentile('feature_value', 0.95) }} as p95,
+        {{ percentiles('feature_value', [0.05, 0.25, 0.5, 0.75, 0.95]) }} as quantiles,
         max(feature_value) as max
     from long_values
     group by 1, 2, 3
+),
+
+distributions as (
+    select
+        segment_id,
+        feature,
+        is_clustering_feature,
+        customers,
+        mean,
+        stddev,
+        min,
+        {{ list_item('quantiles', 1) }} as p05,
+        {{ list_item('quantiles', 2) }} as p25,
+        {{ list_item('quantiles', 3) }} as median,
+        {{ list_item('quantiles', 4) }} as p75,
+        {{ list_item('quantiles', 5) }} as p95,
+        max
+    from per_segment
 )
 
-select * from per_segment
+select * from distributions

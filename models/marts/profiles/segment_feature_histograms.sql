@@ -36,16 +36,26 @@ long_values as (
     from feature_values
 ),
 
-feature_percentiles as (
+feature_quantiles as (
     select
         feature,
         is_log_scale,
-        {{ percentile('feature_value', 0.01) }} as p01,
-        {{ percentile('feature_value', 0.99) }} as p99,
+        {{ percentiles('feature_value', [0.01, 0.99]) }} as quantiles,
         min(feature_value) as min_value,
         max(feature_value) as max_value
     from long_values
     group by 1, 2
+),
+
+feature_percentiles as (
+    select
+        feature,
+        is_log_scale,
+        {{ list_item('quantiles', 1) }} as p01,
+        {{ list_item('quantiles', 2) }} as p99,
+        min_value,
+        max_value
+    from feature_quantiles
 ),
 
 feature_ranges as (
