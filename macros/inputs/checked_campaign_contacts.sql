@@ -27,16 +27,12 @@
                 then 'invalid_response_revenue'
             when campaigns.campaign_id is null then 'orphan_campaign_id'
             when customers.customer_id is null then 'orphan_customer_id'
-            -- A copy of a contact an earlier build accepted: a duplicate when its raw values
-            -- are the same, else conflicting.
-            when accepted_before.raw_hash = typed.raw_hash then 'duplicate_contact'
-            when accepted_before.campaign_id is not null then 'conflicting_contact'
+            -- A copy of a row an earlier build accepted.
+            {{ custseg.accepted_copy_reasons('campaign_id', 'contact') }}
         end as _row_reason
     from (
         select
-            {{- raw_values(contract) }}
-            source_file,
-            hash({{ contract | join(', ') }}) as raw_hash,
+            {{- custseg.loaded_raw_values(contract) }}
             {{ to_id('campaign_id') }} as campaign_id,
             {{ to_id('customer_id') }} as customer_id,
             {{ parse_timestamp('contacted_at', formats['contacted_at']) }} as contacted_at,

@@ -33,16 +33,12 @@
                 then 'invalid_discount'
             when typed.status not in ('completed', 'returned', 'cancelled') then 'invalid_status'
             when customers.customer_id is null then 'orphan_customer_id'
-            -- A copy of an id an earlier build accepted: a duplicate when its raw values are
-            -- the same, else conflicting.
-            when accepted_before.raw_hash = typed.raw_hash then 'duplicate_transaction_id'
-            when accepted_before.transaction_id is not null then 'conflicting_transaction_id'
+            -- A copy of a row an earlier build accepted.
+            {{ custseg.accepted_copy_reasons('transaction_id', 'transaction_id') }}
         end as _row_reason
     from (
         select
-            {{- raw_values(contract) }}
-            source_file,
-            hash({{ contract | join(', ') }}) as raw_hash,
+            {{- custseg.loaded_raw_values(contract) }}
             {{ to_id('transaction_id') }} as transaction_id,
             {{ to_id('customer_id') }} as customer_id,
             {{ parse_timestamp('transaction_ts', formats['transaction_ts']) }} as transaction_ts,

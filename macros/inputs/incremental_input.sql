@@ -244,18 +244,52 @@
 {% endmacro %}
 
 
-{% macro load_columns(name, increment) %}
+{% macro loaded_rows(name, increment, parsed_relation, malformed_relation) %}
     {#-
-        The select list that says where and how base_<name> got a row: source_file (a
-        malformed CSV record's is the input's one file), source_version, loaded_at and
-        validation_version (input_increment, input_reset_reason read them back).
+        The rows an incremental base_<name> writes: its parsed rows (`parsed_relation`, a CTE
+        with the contract columns, reject_reason, raw_record, source_file and raw_hash) and its
+        malformed CSV records (`malformed_relation`), each with where and how it was got:
+        source_file (a malformed record's is the input's one file), source_version, loaded_at
+        and validation_version (input_increment and input_reset_reason read them back).
     -#}
-    coalesce(source_file, {{ custseg.sql_string(increment.sources[0].file if increment.sources else '') }})
-        as source_file,
-    {{ source_versions(increment.sources) }} as source_version,
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at,
-    '{{ custseg.validation_version(name) }}' as validation_version
+    {%- set contract = raw_contract()[name] -%}
+    select
+        {{ contract | join(', ') }},
+        reject_reason,
+        raw_record,
+        coalesce(source_file, {{ custseg.sql_string(increment.sources[0].file if increment.sources else '') }})
+            as source_file,
+        {{ source_versions(increment.sources) }} as source_version,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at,
+        '{{ custseg.validation_version(name) }}' as validation_version,
+        raw_hash
+    from (
+        {{ with_malformed_rows(parsed_relation, malformed_relation, contract + ['source_file', 'raw_hash']) }}
+    ) as all_rows
 {% endmacro %}
+
+
+{% macro loaded_raw_values(contract) %}
+    {#-
+        raw_values(contract), then the row's source_file and raw_hash (a hash of its raw
+        values): the select list a checked_<name> rule macro types an incremental input from.
+        Ends in a comma.
+    -#}
+    {{- raw_values(contract) }}
+    source_file,
+    hash({{ contract | join(', ') }}) as raw_hash,
+{%- endmacro %}
+
+
+{% macro accepted_copy_reasons(key, copy_name) %}
+    {#-
+        The last rules of a checked_<name> case (`typed`: the row; accepted_before joined on
+        its keys, `key` one of them): a copy of a row an earlier build accepted is
+        duplicate_<copy_name> when its raw values hash alike, else conflicting_<copy_name>.
+    -#}
+    when accepted_before.raw_hash = typed.raw_hash then 'duplicate_{{ copy_name }}'
+    when accepted_before.{{ key }} is not null then 'conflicting_{{ copy_name }}'
+{%- endmacro %}
 
 
 {% macro customers_to_retotal(transactions) %}

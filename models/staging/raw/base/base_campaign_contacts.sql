@@ -74,18 +74,8 @@ parsed_rows as (
     from validated
 ),
 
-all_rows as (
-    {{ with_malformed_rows('parsed_rows', 'malformed', contract + ['source_file', 'raw_hash']) }}
-),
-
-with_sources as (
-    select
-        {{ contract | join(', ') }},
-        reject_reason,
-        raw_record,
-        {{ custseg.load_columns('campaign_contacts', increment) }},
-        raw_hash
-    from all_rows
+loaded as (
+    {{ custseg.loaded_rows('campaign_contacts', increment, 'parsed_rows', 'malformed') }}
 )
 
-select * from with_sources
+select * from loaded

@@ -105,18 +105,8 @@ parsed_rows as (
     from validated
 ),
 
-all_rows as (
-    {{ with_malformed_rows('parsed_rows', 'malformed', contract + ['source_file', 'raw_hash']) }}
-),
-
-with_sources as (
-    select
-        {{ contract | join(', ') }},
-        reject_reason,
-        raw_record,
-        {{ custseg.load_columns('transactions', increment) }},
-        raw_hash
-    from all_rows
+loaded as (
+    {{ custseg.loaded_rows('transactions', increment, 'parsed_rows', 'malformed') }}
 )
 
-select * from with_sources
+select * from loaded
