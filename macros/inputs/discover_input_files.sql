@@ -2,29 +2,31 @@
     Where an input is with var raw_data_dir: find_raw_file(raw_dir, name) lists the directory
     on the engine that reads it (adapter.dispatch: DuckDB globs, Spark lists any file system it
     can read) and returns <name>.parquet, else <name>.csv, else none. On DuckDB an input may
-    also be a directory <name>/ of Parquet files, one per delivery (transactions/2026-12-01.parquet,
-    ...): find_raw_file returns their glob <name>/*.parquet, which every reader reads as one
-    input, and raw_files(name) the files themselves, in name order.
+    also be a directory <name>/ of files of one format, one per delivery
+    (transactions/2026-12-01.parquet, ... or transactions/2026-12-01.csv, ...): find_raw_file
+    returns their glob <name>/*.parquet or <name>/*.csv, which every reader reads as one input,
+    and raw_files(name) the files themselves, in name order.
 -#}
 
 {% macro duckdb__find_raw_file(raw_dir, name) %}
     {%- set base = raw_dir.rstrip('/') ~ '/' ~ name -%}
-    {%- set candidates = [base ~ '.parquet', base ~ '.csv', base ~ '/*.parquet'] -%}
+    {%- set candidates = [base ~ '.parquet', base ~ '.csv', base ~ '/*.parquet', base ~ '/*.csv'] -%}
     {%- set probes = [] -%}
     {%- for pattern in candidates -%}
         {%- do probes.append("select " ~ loop.index ~ " as priority, " ~ custseg.sql_string(pattern)
             ~ " as pattern from glob(" ~ custseg.sql_string(pattern) ~ ")") -%}
     {%- endfor -%}
     {%- set found = run_query(
-        "select pattern from (" ~ probes | join(' union all ') ~ ") order by priority limit 1") -%}
-    {%- if found.rows | length == 0 and run_query(
-            "select count(*) from glob(" ~ custseg.sql_string(base ~ '/*.csv') ~ ")").rows[0][0] > 0 -%}
+        "select distinct priority, pattern from (" ~ probes | join(' union all ')
+        ~ ") order by priority") -%}
+    {%- set patterns = found.columns[1].values() | list -%}
+    {%- if base ~ '/*.parquet' in patterns and base ~ '/*.csv' in patterns -%}
         {%- do stop_build(
-            "raw_data_dir: " ~ base ~ "/ holds CSV files. A directory of deliveries is read as "
-            ~ "Parquet files; convert each, e.g. with DuckDB: copy (from read_csv('FILE.csv', "
-            ~ "all_varchar = true)) to 'FILE.parquet', or give one " ~ name ~ ".csv.") -%}
+            "raw_data_dir: " ~ base ~ "/ holds both Parquet and CSV files; a directory of "
+            ~ "deliveries is one format. Convert the CSV files, e.g. with DuckDB: copy (from "
+            ~ "read_csv('FILE.csv', all_varchar = true)) to 'FILE.parquet', or move them out.") -%}
     {%- endif -%}
-    {{ return(found.rows[0][0] if found.rows | length > 0 else none) }}
+    {{ return(patterns[0] if patterns else none) }}
 {% endmacro %}
 
 
@@ -91,7 +93,10 @@
 
 
 {% macro raw_csv_path(name) %}
-    {#- The input file of `name` when it is a CSV file read from raw_data_dir, else none. -#}
+    {#-
+        The input of `name` when it is a CSV file read from raw_data_dir, or the glob of a
+        directory of them (<name>/*.csv), else none.
+    -#}
     {%- set path = raw_source_path(name) -%}
     {{ return(path if path is not none and not path.endswith('.parquet') else none) }}
 {% endmacro %}

@@ -1,20 +1,22 @@
 {#-
     Incremental validation of an input that grows by deliveries (README, "Daily builds"):
-    base_transactions keeps every row it validated with the file (or table) it came from and
-    that file's version, and a later build validates only the files it has not seen. It can do
-    so only while what it validated before would still get the same answer; when not, the
-    build validates every file again (input_reset_reason says why, the build log shows it).
+    base_<name> keeps every row it validated with the file (or table) it came from and that
+    source's version, and a later build validates only what it has not seen: the new files of
+    a directory, or the new rows of a table (seeds or var raw_schema). It can do so only while
+    what it validated before would still get the same answer; when not, the build validates
+    every row again (input_reset_reason says why, the build log shows it).
 -#}
 
 {% macro input_increment(name) %}
     {#-
         What base_<name> validates in this build: {'files': the files to read (a list from
-        raw_files; none = the whole input), 'appends': whether the rows are added to those
-        earlier builds validated (else they replace them: base_<name> is incremental by
-        source_file, delete+insert), 'reset': why every earlier row is validated again (none:
-        they stand), 'sources': every source of the input with its version}. Outside an
-        incremental build (a first or --full-refresh build, or Spark) the whole input. Read
-        once per node (once_per_node): the model and its pre_hook each ask.
+        raw_files; none = the whole input), 'unseen': whether it reads only the rows of a
+        table input it does not hold yet (unseen_rows), 'appends': whether the rows are added
+        to those earlier builds validated (else every row is validated again: the pre_hook
+        clear_for_revalidation empties base_<name> first), 'reset': why every earlier row is
+        validated again (none: they stand), 'sources': every source of the input with its
+        version}. Outside an incremental build (a first or --full-refresh build, or Spark) the
+        whole input. Read once per node (once_per_node): the model and its hooks each ask.
     -#}
     {{ return(once_per_node('input_increment:' ~ name, custseg.input_increment_of, [name])) }}
 {% endmacro %}
@@ -23,7 +25,8 @@
 {% macro input_increment_of(name) %}
     {#- input_increment, decided from the input and {{ this }}. -#}
     {%- set sources = input_sources(name) -%}
-    {%- set increment = {'files': none, 'appends': false, 'reset': none, 'sources': sources} -%}
+    {%- set increment = {
+        'files': none, 'unseen': false, 'appends': false, 'reset': none, 'sources': sources} -%}
     {%- if execute and is_incremental() -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
         {%- if 'validation_version' not in columns -%}
@@ -34,19 +37,23 @@
         {%- set stored = run_query(
             "select source_file, min(source_version), max(source_version), min(validation_version),"
             ~ " max(validation_version) from " ~ this ~ " group by 1 order by 1") -%}
-        {%- set reset = input_reset_reason(name, sources, stored) -%}
+        {%- set changes = custseg.table_changes(name) if raw_origin() != 'files' else none -%}
+        {%- set reset = input_reset_reason(name, sources, stored, changes) -%}
         {%- if reset is not none -%}
             {%- do log(this ~ ": validating every row of " ~ name ~ " again: " ~ reset, info=True) -%}
             {%- do increment.update({'reset': reset}) -%}
-        {%- elif raw_origin() == 'files' -%}
+        {%- elif changes is not none -%}
+            {%- do log(this ~ ": " ~ changes.unseen ~ " new rows of " ~ sources[0].file
+                ~ " to validate", info=True) -%}
+            {%- do increment.update({'files': none if changes.unseen > 0 else [],
+                'unseen': changes.unseen > 0, 'appends': true}) -%}
+        {%- else -%}
             {%- set loaded = stored.columns[0].values() -%}
             {%- set new_files = [] -%}
             {%- for source in sources if source.file not in loaded -%}
                 {%- do new_files.append(source.file) -%}
             {%- endfor -%}
             {%- do increment.update({'files': new_files, 'appends': true}) -%}
-        {%- else -%}
-            {%- do increment.update({'files': [], 'appends': true}) -%}
         {%- endif -%}
     {%- endif -%}
     {{ return(increment) }}
@@ -57,8 +64,8 @@
     {#-
         [{file, version}] of input `name`: its files in name order (raw_files), or the one
         seed or warehouse table it is, whose version is its row count and a hash of every
-        row (a full scan; a table that changed at all is validated again in full). Spark
-        builds are always full: there the version is 'full build'.
+        row when read (a full scan; which rows are new, table_changes finds). Spark builds
+        are always full: there the version is 'full build'.
     -#}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return([]) }}
@@ -106,15 +113,17 @@
 {% endmacro %}
 
 
-{% macro input_reset_reason(name, sources, stored) %}
+{% macro input_reset_reason(name, sources, stored, changes=none) %}
     {#-
         Why the rows base_<name> ({{ this }}) already holds would not get the same answer
         now, or none. Each reason is a way a full build would differ: other settings or code,
         a source changed, a new file that sorts before one already read (of copies of an id in
         several files the earliest file's wins), a customer added or removed that decides an
         orphan check, a rejected future timestamp that is no longer in the future, a source
-        that is gone (the pre_hook drop_gone_sources drops its rows). `stored`: per source
-        file of {{ this }}, the least and greatest source_version and validation_version.
+        that is gone, rows of a table changed or deleted, or a new row of a table that
+        conflicts with an accepted one. `stored`: per source file of {{ this }}, the least and
+        greatest source_version and validation_version; `changes`: table_changes for a table
+        input (none for files, whose versions are compared instead).
     -#}
     {%- set versions = {} -%}
     {%- for source in sources -%}
@@ -126,10 +135,17 @@
             {{ return("the settings or the model changed since " ~ row[0] ~ " was validated") }}
         {%- elif row[0] not in versions -%}
             {{ return(row[0] ~ " is gone (its rows are dropped)") }}
-        {%- elif row[1] != versions[row[0]] or row[2] != versions[row[0]] -%}
+        {%- elif changes is none and (row[1] != versions[row[0]] or row[2] != versions[row[0]]) -%}
             {{ return(row[0] ~ " changed since it was validated") }}
         {%- endif -%}
     {%- endfor -%}
+    {%- if changes is not none and changes.removed > 0 -%}
+        {{ return(changes.removed ~ " rows validated earlier are no longer in " ~ sources[0].file
+            ~ " (changed or deleted)") }}
+    {%- elif changes is not none and changes.conflicting > 0 -%}
+        {{ return(changes.conflicting ~ " new rows of " ~ sources[0].file ~ " share the key of an "
+            ~ "accepted row but not its values (which copy is kept depends on every copy)") }}
+    {%- endif -%}
     {%- set loaded = stored.columns[0].values() | list -%}
     {%- for source in sources if source.file not in loaded and loaded
         and source.file < loaded | max -%}
@@ -180,9 +196,9 @@
 {% macro accepted_ids(input) %}
     {#-
         The ids of the accepted rows of `input` (customers, campaigns), as the reference checks
-        of the base models see them: its key column, the first of raw_required_columns.
+        of the base models see them: its key column, the first of raw_keys.
     -#}
-    {%- set key = raw_required_columns()[input][0] -%}
+    {%- set key = raw_keys()[input][0] -%}
     select {{ key }} from {{ ref('base_' ~ input) }} where reject_reason is null
 {% endmacro %}
 
@@ -277,7 +293,7 @@
     -#}
     {{- raw_values(contract) }}
     source_file,
-    hash({{ contract | join(', ') }}) as raw_hash,
+    {{ custseg.raw_hash(contract) }} as raw_hash,
 {%- endmacro %}
 
 
@@ -314,25 +330,113 @@
 {% endmacro %}
 
 
-{% macro drop_gone_sources(name) %}
+{% macro clear_for_revalidation(name) %}
     {#-
-        A pre_hook of the incremental base_<name>: deletes the rows of sources (files, or the
-        seed or table) that are no longer part of the input, e.g. the raw_data_dir of an
-        earlier build. The rows of every other source are replaced or kept as input_increment
-        says.
+        A pre_hook of the incremental base_<name> (strategy append): empties it when this
+        build validates every row again (input_increment: not appending), so the rows the
+        build writes replace all it held, those of sources that are gone included. Else the
+        rows it validated before stand and the build adds the new ones.
     -#}
-    {%- if execute and is_incremental() -%}
-        {%- set current = [] -%}
-        {%- if raw_origin() == 'files' -%}
-            {%- for source in raw_files(name) -%}
-                {%- do current.append(custseg.sql_string(source.file)) -%}
-            {%- endfor -%}
-        {%- else -%}
-            {%- do current.append(custseg.sql_string(source('raw', name) | string)) -%}
-        {%- endif -%}
+    {%- if execute and is_incremental() and not input_increment(name).appends -%}
         delete from {{ this }}
-        {%- if current %}
-        where source_file not in ({{ current | join(', ') }})
-        {%- endif %}
     {%- endif -%}
 {% endmacro %}
+
+
+{% macro table_changes(name) %}
+    {#-
+        How table input `name` (a seed or a table in var raw_schema) differs from the rows
+        {{ this }} holds, row by row: rows are compared by raw_hash (their contract columns'
+        raw values), copies counted. {'unseen': rows of the table it does not hold yet (the
+        copies beyond those it holds; unseen_rows reads them), 'removed': rows it holds that
+        the table no longer has (a row changed in place is one removed and one unseen),
+        'conflicting': unseen rows whose key (raw_keys) an accepted row has with other raw
+        values: which copy a full build keeps depends on every copy's raw values, as a table
+        has no delivery order, so input_reset_reason validates every row again}.
+    -#}
+    {%- set contract = raw_contract()[name] -%}
+    {%- set keys = raw_keys()[name] -%}
+    {%- set found = run_query(
+        "with input_rows as (select " ~ custseg.raw_hash(contract) ~ " as raw_hash"
+        ~ custseg.typed_keys(keys) ~ " from " ~ raw_source(name) ~ " as raw_input), "
+        ~ "input_copies as (select raw_hash, count(*) as copies from input_rows group by 1), "
+        ~ "held_copies as (select raw_hash, count(*) as copies from " ~ this ~ " group by 1), "
+        ~ "compared as (select coalesce(input_copies.raw_hash, held_copies.raw_hash) as raw_hash, "
+        ~ "coalesce(input_copies.copies, 0) as input_copies, coalesce(held_copies.copies, 0) as held_copies "
+        ~ "from input_copies full outer join held_copies on input_copies.raw_hash = held_copies.raw_hash) "
+        ~ "select coalesce(sum(greatest(input_copies - held_copies, 0)), 0), "
+        ~ "coalesce(sum(greatest(held_copies - input_copies, 0)), 0), "
+        ~ "(select count(*) from input_rows inner join compared on input_rows.raw_hash = compared.raw_hash "
+        ~ "and compared.input_copies > compared.held_copies inner join " ~ this ~ " as accepted on "
+        ~ custseg.keys_match(keys, 'accepted', 'input_rows')
+        ~ " and accepted.reject_reason is null and accepted.raw_hash != input_rows.raw_hash) "
+        ~ "from compared").rows[0] -%}
+    {{ return({'unseen': found[0] | int, 'removed': found[1] | int, 'conflicting': found[2] | int}) }}
+{% endmacro %}
+
+
+{% macro unseen_rows(name, relation) %}
+    {#-
+        Subquery: the rows of table input `name` (`relation`: raw_source(name) with its
+        source_file column) that {{ this }} does not hold yet, as table_changes counts them:
+        per raw_hash the copies beyond those it holds (copies alike in every contract column,
+        so which of them is taken does not matter). DuckDB (the incremental build's engine).
+    -#}
+    {%- set contract = raw_contract()[name] -%}
+    (
+        with
+
+        input_rows as (
+            select
+                raw_input.*,
+                {{ custseg.raw_hash(contract, 'raw_input.') }} as _unseen_hash
+            from {{ relation }} as raw_input
+        ),
+
+        held_copies as (
+            select raw_hash, count(*) as copies from {{ this }} group by 1
+        ),
+
+        grown as (
+            select
+                input_copies._unseen_hash,
+                coalesce(held_copies.copies, 0) as _held_copies
+            from (
+                select _unseen_hash, count(*) as copies from input_rows group by 1
+            ) as input_copies
+            left join held_copies on input_copies._unseen_hash = held_copies.raw_hash
+            where input_copies.copies > coalesce(held_copies.copies, 0)
+        ),
+
+        numbered as (
+            select
+                input_rows.*,
+                grown._held_copies,
+                row_number() over (partition by input_rows._unseen_hash) as _copy_number
+            from input_rows
+            inner join grown on input_rows._unseen_hash = grown._unseen_hash
+        )
+
+        select * exclude (_unseen_hash, _held_copies, _copy_number)
+        from numbered
+        where _copy_number > _held_copies
+    )
+{% endmacro %}
+
+
+{% macro raw_hash(columns, prefix='') %}
+    {#- SQL: the raw_hash of a row, a hash of its raw values of `columns` (as raw_source gives them). -#}
+    hash({% for column in columns %}{{ prefix ~ column }}{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+
+{% macro typed_keys(keys) %}
+    {#- SQL: `, <key> typed as staging keys it (to_id) as <key>` for each of `keys`. -#}
+    {%- for key in keys %}, {{ to_id(key) }} as {{ key }}{% endfor -%}
+{%- endmacro %}
+
+
+{% macro keys_match(keys, left, right) %}
+    {#- SQL: `left`.<key> = `right`.<key> for each of `keys`, joined by and. -#}
+    {%- for key in keys %}{{ " and " if not loop.first }}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% endfor -%}
+{%- endmacro %}

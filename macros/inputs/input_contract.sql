@@ -42,6 +42,21 @@
 {% endmacro %}
 
 
+{% macro raw_keys() %}
+    {#-
+        The columns that identify a row of each input: rows sharing them are copies of one
+        row (the base models keep the first valid copy and reject the others), and the ids
+        other inputs reference are the first of them.
+    -#}
+    {{ return({
+        'customers': ['customer_id'],
+        'transactions': ['transaction_id'],
+        'campaigns': ['campaign_id'],
+        'campaign_contacts': ['campaign_id', 'customer_id'],
+    }) }}
+{% endmacro %}
+
+
 {% macro raw_references() %}
     {#-
         The ids each input's rows must find among another input's accepted rows (else
@@ -145,10 +160,10 @@
                 "raw_data_dir '" ~ raw_dir ~ "' has no customers.parquet or customers.csv: "
                 ~ "customers is the one required input.") -%}
         {%- endif -%}
-        {#- `files` narrows a directory of Parquet files; a single file is read whole. -#}
+        {#- `files` narrows a directory of deliveries (<name>/*.parquet or *.csv); a single file is read whole. -#}
         {{ return(none if path is none
             else adapter.dispatch('read_raw_file', 'custseg')(
-                files if files is not none and path.endswith('/*.parquet') else path,
+                files if files is not none and '/*.' in path else path,
                 name, source_file)) }}
     {%- endif -%}
 {% endmacro %}

@@ -12,26 +12,26 @@
 -#}
 {{ config(
     materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='source_file',
+    incremental_strategy='append',
     on_schema_change='fail',
     pre_hook=[
         "{{ custseg.capture_raw_input('campaign_contacts', 'source_file', incremental=true) }}",
-        "{{ custseg.drop_gone_sources('campaign_contacts') }}",
+        "{{ custseg.clear_for_revalidation('campaign_contacts') }}",
     ],
-    post_hook="{{ custseg.release_raw_input('campaign_contacts') }}",
+    post_hook="{{ custseg.release_raw_input('campaign_contacts', incremental=true) }}",
 ) }}
 {%- set contract = raw_contract()['campaign_contacts'] -%}
+{%- set keys = raw_keys()['campaign_contacts'] -%}
 {%- set increment = custseg.input_increment('campaign_contacts') -%}
 
 with
 
 source as (
-    select * from {{ raw_input('campaign_contacts', increment.files, 'source_file') }}
+    select * from {{ raw_input('campaign_contacts', 'source_file', incremental=true) }}
 ),
 
 malformed as (
-    select * from {{ raw_malformed_rows('campaign_contacts', increment.files) }}
+    select * from {{ raw_malformed_rows('campaign_contacts', incremental=true) }}
 ),
 
 campaigns as (
@@ -45,7 +45,7 @@ customers as (
 accepted_before as (
     -- The contacts earlier builds accepted, with a hash of their raw values (none unless
     -- appending).
-    {{ accepted_before(increment, ['campaign_id', 'customer_id']) }}
+    {{ accepted_before(increment, keys) }}
 ),
 
 checked as (
@@ -56,7 +56,7 @@ validated as (
     -- Among copies of a contact the first valid one (of the earliest file) wins; the rest are
     -- duplicates.
     select * from {{ reject_copies(
-        'checked', ['campaign_id', 'customer_id'], contract, '_row_reason nulls first, source_file', 'contact'
+        'checked', keys, contract, '_row_reason nulls first, source_file', 'contact'
     ) }}
 ),
 

@@ -10,6 +10,7 @@
     post_hook="{{ custseg.release_raw_input('campaigns') }}",
 ) }}
 {%- set contract = raw_contract()['campaigns'] -%}
+{%- set keys = raw_keys()['campaigns'] -%}
 {%- set min_valid_date = custseg.min_valid_ts()[:10] -%}
 {%- set formats = custseg.input_timestamp_formats('campaigns') -%}
 
@@ -53,7 +54,7 @@ checked as (
 
 validated as (
     select * from {{ reject_copies(
-        'checked', ['campaign_id'], contract, '_row_reason nulls first', 'campaign_id'
+        'checked', keys, contract, '_row_reason nulls first', 'campaign_id'
     ) }}
 ),
 

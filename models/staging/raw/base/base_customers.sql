@@ -15,6 +15,7 @@
     post_hook="{{ custseg.release_raw_input('customers') }}",
 ) }}
 {%- set contract = raw_contract()['customers'] -%}
+{%- set keys = raw_keys()['customers'] -%}
 {#- Every extra input column is kept as text in raw_record; the numeric ones are typed, the
     text ones with few distinct values cleaned, in input order (staged_extras). -#}
 {%- set kept_extras = raw_extra_columns() -%}
@@ -113,7 +114,7 @@ validated as (
     -- Of rows sharing an id keep the most complete one; ties go to the smallest raw values,
     -- so the choice never depends on the order rows were read in.
     select * from {{ reject_copies(
-        'cleaned', ['customer_id'], contract + kept_extras, '_non_null_values desc', 'customer_id'
+        'cleaned', keys, contract + kept_extras, '_non_null_values desc', 'customer_id'
     ) }}
 ),
 

@@ -7,25 +7,25 @@
     cannot parse are csv_* rejects.
 
     Incremental on DuckDB (macros/inputs/incremental_input.sql): a build validates only the
-    files it has not seen, against the rows already accepted (a copy of an accepted id in a
-    new file is a duplicate or conflicting), unless what it validated before would now get
-    another answer; then it validates every file again and replaces the rows of each
-    (delete+insert by source_file). --full-refresh rebuilds the table.
+    files it has not seen, or the rows of a table it does not hold yet, against the rows
+    already accepted (a copy of an accepted id in a new delivery is a duplicate or
+    conflicting), unless what it validated before would now get another answer; then it
+    empties the table and validates every row again. --full-refresh rebuilds the table.
 -#}
 {{ config(
     materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='source_file',
+    incremental_strategy='append',
     on_schema_change='fail',
     pre_hook=[
         "{{ custseg.capture_raw_input('transactions', 'source_file', incremental=true) }}",
-        "{{ custseg.drop_gone_sources('transactions') }}",
+        "{{ custseg.clear_for_revalidation('transactions') }}",
     ],
-    post_hook="{{ custseg.release_raw_input('transactions') }}",
+    post_hook="{{ custseg.release_raw_input('transactions', incremental=true) }}",
 ) }}
 {%- set contract = raw_contract()['transactions'] -%}
+{%- set keys = raw_keys()['transactions'] -%}
 {%- set increment = custseg.input_increment('transactions') -%}
-{%- set input_rows = raw_input('transactions', increment.files, 'source_file') -%}
+{%- set input_rows = raw_input('transactions', 'source_file', incremental=true) -%}
 {%- set min_valid_ts = custseg.min_valid_ts() -%}
 {%- set max_valid_ts = custseg.max_valid_ts() -%}
 
@@ -36,7 +36,7 @@ source as (
 ),
 
 malformed as (
-    select * from {{ raw_malformed_rows('transactions', increment.files) }}
+    select * from {{ raw_malformed_rows('transactions', incremental=true) }}
 ),
 
 customers as (
@@ -45,7 +45,7 @@ customers as (
 
 accepted_before as (
     -- The ids earlier builds accepted, with a hash of their raw values (none unless appending).
-    {{ accepted_before(increment, ['transaction_id']) }}
+    {{ accepted_before(increment, keys) }}
 ),
 
 repeated_ids as (
@@ -76,7 +76,7 @@ validated as (
     -- Among rows sharing an id the first valid one (of the earliest file) wins; the rest are
     -- duplicates.
     select * from {{ reject_copies(
-        'checked', ['transaction_id'], contract, '_row_reason nulls first, source_file', 'transaction_id',
+        'checked', keys, contract, '_row_reason nulls first, source_file', 'transaction_id',
         repeated={'keys': 'repeated_ids', 'rows': 'repeated_checked'}
     ) }}
 ),
