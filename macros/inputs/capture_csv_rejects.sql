@@ -22,10 +22,10 @@
         in that same read into another (csv_malformed_records; raw_malformed_rows(name) reads
         it). One read for both keeps them consistent: DuckDB checks a field (its encoding, say)
         only when the column is read, and its rejects tables are temporary (this connection
-        only) and refilled by every read. For a table input whose new rows an incremental
-        build validates, it keeps those rows (unseen_rows) in the temporary table, so the
-        model reads them as often as it needs without comparing the table again. Renders
-        nothing otherwise. `source_file` as raw_source; `incremental`: as input_read says.
+        only) and refilled by every read. Renders nothing for seeds, tables and Parquet files
+        (the new rows of a table an incremental build validates are in that temporary table
+        already: table_changes keeps them while comparing). `source_file` as raw_source;
+        `incremental`: as input_read says.
     -#}
     {%- set read = input_read(name, incremental) -%}
     {%- if read.csv -%}
@@ -34,9 +34,6 @@
             ~ raw_source(name, read.files, source_file) ~ ' as raw_input') -%}
         create or replace temp table custseg_malformed_{{ name }} as
         {{ csv_malformed_records(name, read.files) }}
-    {%- elif read.unseen -%}
-        create or replace temp table custseg_raw_{{ name }} as
-        select * from {{ custseg.unseen_rows(name, raw_source(name, none, source_file)) }} as unseen
     {%- endif -%}
 {% endmacro %}
 
@@ -46,7 +43,7 @@
         How base_<name> reads its input in this build: {'files': the files it reads (none: all;
         [] none), 'csv': whether they are CSV and read into temporary tables by its pre_hook,
         'unseen': whether it reads only the new rows of a table input, kept in a temporary
-        table by its pre_hook}. `incremental`: the model is incremental, and input_increment
+        table by table_changes}. `incremental`: the model is incremental, and input_increment
         says what to read; else the whole input.
     -#}
     {%- set increment = input_increment(name) if incremental else {'files': none, 'unseen': false} -%}

@@ -24,10 +24,13 @@
 
 {% macro input_increment_of(name) %}
     {#- input_increment, decided from the input and {{ this }}. -#}
-    {%- set sources = input_sources(name) -%}
+    {%- set table_input = raw_origin() != 'files' and target.type == 'duckdb' -%}
+    {%- set incremental = execute and is_incremental() -%}
+    {#- An incremental build versions a table as it compares it (table_changes), not by a scan of its own. -#}
+    {%- set sources = input_sources(name, versioned=not (table_input and incremental)) -%}
     {%- set increment = {
         'files': none, 'unseen': false, 'appends': false, 'reset': none, 'sources': sources} -%}
-    {%- if execute and is_incremental() -%}
+    {%- if incremental -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
         {%- if 'validation_version' not in columns -%}
             {%- do stop_build(this ~ " was built by an earlier version of the project, which "
@@ -37,8 +40,13 @@
         {%- set stored = run_query(
             "select source_file, min(source_version), max(source_version), min(validation_version),"
             ~ " max(validation_version) from " ~ this ~ " group by 1 order by 1") -%}
-        {%- set changes = custseg.table_changes(name) if raw_origin() != 'files' else none -%}
-        {%- set reset = input_reset_reason(name, sources, stored, changes) -%}
+        {%- set reset = input_reset_reason(name, sources, stored) -%}
+        {%- set changes = custseg.table_changes(name)
+            if table_input and reset is none and sources else none -%}
+        {%- if changes is not none -%}
+            {%- do sources[0].update({'version': changes.version}) -%}
+            {%- set reset = table_reset_reason(name, sources[0].file, changes) -%}
+        {%- endif -%}
         {%- if reset is not none -%}
             {%- do log(this ~ ": validating every row of " ~ name ~ " again: " ~ reset, info=True) -%}
             {%- do increment.update({'reset': reset}) -%}
@@ -60,12 +68,13 @@
 {% endmacro %}
 
 
-{% macro input_sources(name) %}
+{% macro input_sources(name, versioned=true) %}
     {#-
         [{file, version}] of input `name`: its files in name order (raw_files), or the one
-        seed or warehouse table it is, whose version is its row count and a hash of every
-        row when read (a full scan; which rows are new, table_changes finds). Spark builds
-        are always full: there the version is 'full build'.
+        seed or warehouse table it is, whose version is its row count and the sum of its rows'
+        raw_hash (a full scan, skipped when not `versioned`: the version is then none, and
+        table_changes finds it while comparing the rows). Spark builds are always full: there
+        the version is 'full build'.
     -#}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return([]) }}
@@ -80,9 +89,9 @@
     {%- if from_sql is none -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set version = run_query(
-        "select count(*) || '@' || coalesce(sum(cast(hash(columns(*)) as hugeint)), 0) from "
-        ~ from_sql).rows[0][0] -%}
+    {%- set version = none if not versioned else run_query(
+        "select count(*) || '@' || coalesce(sum(cast(" ~ custseg.raw_hash(raw_contract()[name], 'raw_input.')
+        ~ " as hugeint)), 0) from " ~ raw_source(name) ~ " as raw_input").rows[0][0] -%}
     {{ return([{'file': source('raw', name) | string, 'version': version}]) }}
 {% endmacro %}
 
@@ -113,17 +122,15 @@
 {% endmacro %}
 
 
-{% macro input_reset_reason(name, sources, stored, changes=none) %}
+{% macro input_reset_reason(name, sources, stored) %}
     {#-
         Why the rows base_<name> ({{ this }}) already holds would not get the same answer
         now, or none. Each reason is a way a full build would differ: other settings or code,
         a source changed, a new file that sorts before one already read (of copies of an id in
         several files the earliest file's wins), a customer added or removed that decides an
         orphan check, a rejected future timestamp that is no longer in the future, a source
-        that is gone, rows of a table changed or deleted, or a new row of a table that
-        conflicts with an accepted one. `stored`: per source file of {{ this }}, the least and
-        greatest source_version and validation_version; `changes`: table_changes for a table
-        input (none for files, whose versions are compared instead).
+        that is gone (table_reset_reason adds a table's own). `stored`: per source file of
+        {{ this }}, the least and greatest source_version and validation_version.
     -#}
     {%- set versions = {} -%}
     {%- for source in sources -%}
@@ -135,17 +142,11 @@
             {{ return("the settings or the model changed since " ~ row[0] ~ " was validated") }}
         {%- elif row[0] not in versions -%}
             {{ return(row[0] ~ " is gone (its rows are dropped)") }}
-        {%- elif changes is none and (row[1] != versions[row[0]] or row[2] != versions[row[0]]) -%}
+        {%- elif versions[row[0]] is not none
+            and (row[1] != versions[row[0]] or row[2] != versions[row[0]]) -%}
             {{ return(row[0] ~ " changed since it was validated") }}
         {%- endif -%}
     {%- endfor -%}
-    {%- if changes is not none and changes.removed > 0 -%}
-        {{ return(changes.removed ~ " rows validated earlier are no longer in " ~ sources[0].file
-            ~ " (changed or deleted)") }}
-    {%- elif changes is not none and changes.conflicting > 0 -%}
-        {{ return(changes.conflicting ~ " new rows of " ~ sources[0].file ~ " share the key of an "
-            ~ "accepted row but not its values (which copy is kept depends on every copy)") }}
-    {%- endif -%}
     {%- set loaded = stored.columns[0].values() | list -%}
     {%- for source in sources if source.file not in loaded and loaded
         and source.file < loaded | max -%}
@@ -347,79 +348,93 @@
     {#-
         How table input `name` (a seed or a table in var raw_schema) differs from the rows
         {{ this }} holds, row by row: rows are compared by raw_hash (their contract columns'
-        raw values), copies counted. {'unseen': rows of the table it does not hold yet (the
-        copies beyond those it holds; unseen_rows reads them), 'removed': rows it holds that
+        raw values), copies counted, in one aggregate of both. {'unseen': rows of the table it
+        does not hold yet (the copies beyond those it holds), 'removed': rows it holds that
         the table no longer has (a row changed in place is one removed and one unseen),
         'conflicting': unseen rows whose key (raw_keys) an accepted row has with other raw
-        values: which copy a full build keeps depends on every copy's raw values, as a table
-        has no delivery order, so input_reset_reason validates every row again}.
+        values, 'version': the table's version (input_sources)}. When rows are unseen and
+        none removed, it keeps them in the temporary table raw_input(name) reads
+        (custseg_raw_<name>, unseen_rows): compiling and running a node share a connection.
     -#}
     {%- set contract = raw_contract()[name] -%}
     {%- set keys = raw_keys()[name] -%}
+    {%- set changed = 'custseg_changed_' ~ name -%}
+    {#- One aggregate of both sides' hashes: per raw_hash, the table's copies less those held. -#}
+    {%- do run_query(
+        "create or replace temp table " ~ changed ~ " as select raw_hash, sum(copies) as delta "
+        ~ "from (select " ~ custseg.raw_hash(contract, 'raw_input.') ~ " as raw_hash, 1 as copies "
+        ~ "from " ~ raw_source(name) ~ " as raw_input union all select raw_hash, -1 from " ~ this
+        ~ ") as both_sides group by raw_hash having sum(copies) != 0") -%}
     {%- set found = run_query(
-        "with input_rows as (select " ~ custseg.raw_hash(contract) ~ " as raw_hash"
-        ~ custseg.typed_keys(keys) ~ " from " ~ raw_source(name) ~ " as raw_input), "
-        ~ "input_copies as (select raw_hash, count(*) as copies from input_rows group by 1), "
-        ~ "held_copies as (select raw_hash, count(*) as copies from " ~ this ~ " group by 1), "
-        ~ "compared as (select coalesce(input_copies.raw_hash, held_copies.raw_hash) as raw_hash, "
-        ~ "coalesce(input_copies.copies, 0) as input_copies, coalesce(held_copies.copies, 0) as held_copies "
-        ~ "from input_copies full outer join held_copies on input_copies.raw_hash = held_copies.raw_hash) "
-        ~ "select coalesce(sum(greatest(input_copies - held_copies, 0)), 0), "
-        ~ "coalesce(sum(greatest(held_copies - input_copies, 0)), 0), "
-        ~ "(select count(*) from input_rows inner join compared on input_rows.raw_hash = compared.raw_hash "
-        ~ "and compared.input_copies > compared.held_copies inner join " ~ this ~ " as accepted on "
-        ~ custseg.keys_match(keys, 'accepted', 'input_rows')
-        ~ " and accepted.reject_reason is null and accepted.raw_hash != input_rows.raw_hash) "
-        ~ "from compared").rows[0] -%}
-    {{ return({'unseen': found[0] | int, 'removed': found[1] | int, 'conflicting': found[2] | int}) }}
+        "select coalesce(sum(greatest(delta, 0)), 0), coalesce(sum(greatest(-delta, 0)), 0), "
+        ~ "(select count(*) from " ~ this ~ ") + coalesce(sum(delta), 0) || '@' || "
+        ~ "(coalesce((select sum(cast(raw_hash as hugeint)) from " ~ this ~ "), 0) "
+        ~ "+ coalesce(sum(cast(raw_hash as hugeint) * delta), 0)) from " ~ changed).rows[0] -%}
+    {%- set changes = {'unseen': found[0] | int, 'removed': found[1] | int, 'conflicting': 0,
+        'version': found[2]} -%}
+    {%- if changes.unseen > 0 and changes.removed == 0 -%}
+        {%- do run_query(
+            "create or replace temp table custseg_raw_" ~ name ~ " as select * from "
+            ~ custseg.unseen_rows(name, raw_source(name, none, 'source_file'), changed) ~ " as unseen") -%}
+        {%- do changes.update({'conflicting': run_query(
+            "select count(*) from custseg_raw_" ~ name ~ " as unseen inner join " ~ this
+            ~ " as accepted on " ~ custseg.keys_match(keys, 'accepted', 'unseen', typed=true)
+            ~ " and accepted.reject_reason is null and accepted.raw_hash != "
+            ~ custseg.raw_hash(contract, 'unseen.')).rows[0][0] | int}) -%}
+        {%- if changes.conflicting > 0 -%}
+            {%- do run_query("drop table custseg_raw_" ~ name) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do run_query("drop table " ~ changed) -%}
+    {{ return(changes) }}
 {% endmacro %}
 
 
-{% macro unseen_rows(name, relation) %}
+{% macro table_reset_reason(name, label, changes) %}
+    {#-
+        Why the rows base_<name> holds of table input `name` (named `label` in messages) would
+        not get the same answer now, from its table_changes, or none: rows changed in place or
+        deleted, or a new row with the key of an accepted row but other values (a table has no
+        delivery order, so which copy a full build keeps depends on every copy).
+    -#}
+    {%- if changes.removed > 0 -%}
+        {{ return(changes.removed ~ " rows validated earlier are no longer in " ~ label
+            ~ " (changed or deleted)") }}
+    {%- elif changes.conflicting > 0 -%}
+        {{ return(changes.conflicting ~ " new rows of " ~ label ~ " share the key of an "
+            ~ "accepted row but not its values (which copy is kept depends on every copy)") }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% macro unseen_rows(name, relation, changed) %}
     {#-
         Subquery: the rows of table input `name` (`relation`: raw_source(name) with its
-        source_file column) that {{ this }} does not hold yet, as table_changes counts them:
-        per raw_hash the copies beyond those it holds (copies alike in every contract column,
-        so which of them is taken does not matter). DuckDB (the incremental build's engine).
+        source_file column) that {{ this }} does not hold yet: per raw_hash whose copies grew
+        (`changed`, the comparison table_changes made: delta, the table's copies less those
+        held) that many of its copies (copies alike in every contract column, so which of
+        them are taken does not matter).
+        DuckDB (the incremental build's engine).
     -#}
     {%- set contract = raw_contract()[name] -%}
     (
         with
 
-        input_rows as (
-            select
-                raw_input.*,
-                {{ custseg.raw_hash(contract, 'raw_input.') }} as _unseen_hash
-            from {{ relation }} as raw_input
-        ),
-
-        held_copies as (
-            select raw_hash, count(*) as copies from {{ this }} group by 1
-        ),
-
-        grown as (
-            select
-                input_copies._unseen_hash,
-                coalesce(held_copies.copies, 0) as _held_copies
-            from (
-                select _unseen_hash, count(*) as copies from input_rows group by 1
-            ) as input_copies
-            left join held_copies on input_copies._unseen_hash = held_copies.raw_hash
-            where input_copies.copies > coalesce(held_copies.copies, 0)
-        ),
-
         numbered as (
             select
-                input_rows.*,
-                grown._held_copies,
-                row_number() over (partition by input_rows._unseen_hash) as _copy_number
-            from input_rows
-            inner join grown on input_rows._unseen_hash = grown._unseen_hash
+                raw_input.*,
+                changed.delta as _unseen_copies,
+                row_number() over (partition by changed.raw_hash) as _copy_number
+            from {{ relation }} as raw_input
+            inner join {{ changed }} as changed
+                on {{ custseg.raw_hash(contract, 'raw_input.') }} = changed.raw_hash
+            where changed.delta > 0
         )
 
-        select * exclude (_unseen_hash, _held_copies, _copy_number)
+        select * exclude (_unseen_copies, _copy_number)
         from numbered
-        where _copy_number > _held_copies
+        where _copy_number <= _unseen_copies
     )
 {% endmacro %}
 
@@ -430,13 +445,10 @@
 {%- endmacro %}
 
 
-{% macro typed_keys(keys) %}
-    {#- SQL: `, <key> typed as staging keys it (to_id) as <key>` for each of `keys`. -#}
-    {%- for key in keys %}, {{ to_id(key) }} as {{ key }}{% endfor -%}
-{%- endmacro %}
-
-
-{% macro keys_match(keys, left, right) %}
-    {#- SQL: `left`.<key> = `right`.<key> for each of `keys`, joined by and. -#}
-    {%- for key in keys %}{{ " and " if not loop.first }}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% endfor -%}
+{% macro keys_match(keys, left, right, typed=false) %}
+    {#-
+        SQL: `left`.<key> = `right`.<key> for each of `keys`, joined by and; `typed`: the
+        right side's keys are raw values, typed as staging keys them (to_id).
+    -#}
+    {%- for key in keys %}{{ " and " if not loop.first }}{{ left }}.{{ key }} = {{ to_id(right ~ '.' ~ key) if typed else right ~ '.' ~ key }}{% endfor -%}
 {%- endmacro %}
