@@ -9,6 +9,11 @@
     - per input, the first check of the rules (a missing key, README) rejects exactly the raw
       rows whose key is blank;
     - per reason, data_quality_summary and stg_rejects agree exactly.
+
+    It reads every raw row, so it runs last, after the segment marts (the depends_on at the end):
+    beside the models it would compete with for the engine's memory it took 98 s in an
+    incremental build at 5M customers / 100M transactions (and slowed them), against 14 s on
+    its own.
 -#}
 {%- set contract = raw_contract() -%}
 {%- set sources = contract.keys() | list -%}
@@ -249,3 +254,4 @@ mismatches as (
 )
 
 select * from mismatches
+-- depends_on: {{ ref('segment_feature_profiles') }}
