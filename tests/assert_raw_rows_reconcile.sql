@@ -17,13 +17,7 @@
 -#}
 {%- set contract = raw_contract() -%}
 {%- set sources = contract.keys() | list -%}
-{#- The first rule of each input: its key column and the reason a blank key gets. -#}
-{%- set first_rules = {
-    'customers': ['customer_id', 'missing_customer_id'],
-    'transactions': ['transaction_id', 'missing_transaction_id'],
-    'campaigns': ['campaign_id', 'missing_campaign_id'],
-    'campaign_contacts': ['campaign_id', 'missing_campaign_id'],
-} -%}
+{#- The first rule of each input: a blank key (the first of raw_keys) is missing_<key>. -#}
 {#-
     The column that narrows the raw rows compared with a source's rejects to those sharing a
     rejected row's value (copies of a row share every value), so 20M raw transactions are not
@@ -166,7 +160,7 @@ reasons_compared as (
                 cast(raw_input.{{ column }} as {{ dbt.type_string() }}) as {{ column }},
             {%- endfor %}
             raw_input.{{ match_keys[source] }} as match_key,  -- the join's key, as read
-            nullif(trim(raw_input.{{ first_rules[source][0] }}), '') is null as is_blank_key
+            nullif(trim(raw_input.{{ raw_keys()[source][0] }}), '') is null as is_blank_key
         from {{ raw_source(source) }} as raw_input
     ),
 
@@ -210,7 +204,7 @@ reasons_compared as (
     {{ source }}_blank_keys as (
         select
             '{{ source }}' as source,
-            '{{ first_rules[source][1] }}' as reason,
+            'missing_{{ raw_keys()[source][0] }}' as reason,
             coalesce(sum(blank_key_rows), 0) as raw_rows
         from {{ source }}_raw_groups
     ),

@@ -1,11 +1,12 @@
 {% macro raw_record_count(name) %}
     {#-
         SQL (a scalar subquery or a number) for the raw records of input `name`: the rows of a
-        seed or Parquet file, counted when the query runs; for a CSV file (or directory of them)
-        the rows DuckDB parses plus the records it rejects. DuckDB keeps a CSV read's rejects only in a temporary table
-        that a later statement reads, so a CSV input is counted now, in two streaming queries and
-        without copying the file: the count checks every column (hash(raw_input)), because
-        DuckDB only finds some errors, a byte that is not UTF-8 say, in a column it reads.
+        seed or Parquet file, counted when the query runs; for a CSV file (or a directory of
+        them) the rows DuckDB parses plus the records it rejects. DuckDB keeps a CSV read's
+        rejects only in a temporary table that a later statement reads, so a CSV input is
+        counted now, in two streaming queries and without copying the file: the count checks
+        every column (hash(raw_input)), because DuckDB only finds some errors, a byte that is
+        not UTF-8 say, in a column it reads.
     -#}
     {%- set source_sql = raw_source(name) -%}  {#- also at parse time: records the seed's ref -#}
     {%- if raw_csv_path(name) is none -%}

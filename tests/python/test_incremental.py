@@ -42,6 +42,12 @@ def snapshot(workdir: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def full_refresh_snapshot(workdir: Path, variables: dict) -> dict[str, pd.DataFrame]:
+    """Rebuild everything up to the fit in workdir with --full-refresh; its compared tables."""
+    run_dbt(["run", "--full-refresh", "-s", *UPSTREAM_OF_THE_FIT], workdir, variables)
+    return snapshot(workdir)
+
+
 def assert_same_tables(got: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> None:
     for table, frame in expected.items():
         pd.testing.assert_frame_equal(got[table], frame, check_exact=True, obj=table)
@@ -217,9 +223,8 @@ def test_a_directory_of_parquet_and_csv_files_stops_the_build(deliveries, tmp_pa
 def test_the_incremental_build_equals_a_full_refresh(daily_builds, tmp_path):
     workdir = tmp_path / "full"
     shutil.copytree(daily_builds["workdir"], workdir)
-    run_dbt(["run", "--full-refresh", "-s", *UPSTREAM_OF_THE_FIT], workdir,
-            daily_builds["variables"])
-    assert_same_tables(daily_builds["tables"], snapshot(workdir))
+    assert_same_tables(daily_builds["tables"],
+                       full_refresh_snapshot(workdir, daily_builds["variables"]))
 
 
 def test_a_removed_customer_revalidates_every_file_and_equals_a_full_refresh(
@@ -244,10 +249,10 @@ def test_a_removed_customer_revalidates_every_file_and_equals_a_full_refresh(
         assert query(workdir, f"""
             select count(*) from main_intermediate.int_customer_purchase_totals
             where customer_id = '{removed}'""") == [(0,)]
-        run_dbt(["run", "--full-refresh", "-s", *UPSTREAM_OF_THE_FIT], workdir, variables)
+        full = full_refresh_snapshot(workdir, variables)
     finally:
         customers.to_csv(path, index=False)
-    assert_same_tables(incremental, snapshot(workdir))
+    assert_same_tables(incremental, full)
 
 
 def append_rows(workdir: Path, table: str, rows: pd.DataFrame) -> None:
@@ -311,9 +316,8 @@ def test_a_grown_table_is_validated_only_in_its_new_rows(table_builds):
 def test_a_grown_table_builds_what_a_full_refresh_builds(table_builds, tmp_path):
     workdir = tmp_path / "full"
     shutil.copytree(table_builds["workdir"], workdir)
-    run_dbt(["run", "--full-refresh", "-s", *UPSTREAM_OF_THE_FIT], workdir,
-            table_builds["variables"])
-    assert_same_tables(table_builds["tables"], snapshot(workdir))
+    assert_same_tables(table_builds["tables"],
+                       full_refresh_snapshot(workdir, table_builds["variables"]))
 
 
 @pytest.mark.parametrize("change", ["conflicting copy", "row changed in place"])
@@ -344,6 +348,4 @@ def test_a_table_change_that_decides_old_rows_revalidates_every_row(
     assert "validating every row of transactions again" in result.stdout
     assert reason in result.stdout
     incremental = snapshot(workdir)
-    run_dbt(["run", "--full-refresh", "-s", *UPSTREAM_OF_THE_FIT], workdir,
-            table_builds["variables"])
-    assert_same_tables(incremental, snapshot(workdir))
+    assert_same_tables(incremental, full_refresh_snapshot(workdir, table_builds["variables"]))
