@@ -4,7 +4,10 @@
     attributes included), flagged when K-means clustered on the feature: what the segment
     profile marts aggregate. A view, so nothing is stored and each mart's query inlines it. Not
     ephemeral: when a model upstream fails, dbt reports every mart reading an ephemeral model as
-    one more error ("ERROR SKIP"), so its error count would not match ERROR=.
+    one more error ("ERROR SKIP"), so its error count would not match ERROR=. Features and
+    segments are joined once and each customer's row is repeated per feature (the value picked
+    from the feature's column): a union of one join per feature had each mart join them a dozen
+    times (1M customers: the three marts' queries 2.9 s, now 1.1 s).
 -#}
 {%- set features = numeric_feature_columns() -%}
 
@@ -27,19 +30,37 @@ clustering_features as (
     where is_used
 ),
 
-long_values as (
+segmented as (
+    -- Each customer's features beside its segment: one join, whatever the number of features.
+    select
+        features.*,
+        segments.segment_id
+    from features
+    inner join segments on features.customer_id = segments.customer_id
+),
+
+feature_names as (
     {%- for feature in features %}
-        select
-            features.customer_id,
-            segments.segment_id,
-            '{{ feature }}' as feature,
-            cast(features.{{ feature }} as double) as feature_value
-        from features
-        inner join segments on features.customer_id = segments.customer_id
+        select '{{ feature }}' as feature
         {%- if not loop.last %}
             union all
         {%- endif %}
     {%- endfor %}
+),
+
+long_values as (
+    -- A row per customer and feature, the value picked from the feature's column.
+    select
+        segmented.customer_id,
+        segmented.segment_id,
+        feature_names.feature,
+        case feature_names.feature
+            {%- for feature in features %}
+                when '{{ feature }}' then cast(segmented.{{ feature }} as double)
+            {%- endfor %}
+        end as feature_value
+    from segmented
+    cross join feature_names
 ),
 
 flagged as (
