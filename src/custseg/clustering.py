@@ -353,6 +353,13 @@ def apply_scaler(matrix: np.ndarray, center: np.ndarray, scale: np.ndarray) -> n
 # a third of the time (README, "Performance").
 SWEEP_N_INIT = 3
 
+# Rows of the fit sample each candidate K is fitted and scored on while K is chosen (a
+# reproducible subsample when the fit sample is larger); the chosen K is fitted on the whole
+# fit sample. Silhouette is estimated from silhouette_sample_size rows either way. At 1M
+# customers the sweep picks the same K on 50,000 rows as on 200,000 (silhouettes within
+# 0.005), in 1.5 s instead of 4.4 s (README, "Performance").
+SWEEP_SAMPLE_SIZE = 50_000
+
 
 def _kmeans(k: int, config: SegmentationConfig, n_init: int | None = None) -> KMeans:
     from sklearn.cluster import KMeans
@@ -375,20 +382,35 @@ def candidate_ks(
     return [k for k in ks if 2 <= k < limit]
 
 
-def k_quality(scaled: np.ndarray, model: KMeans, config: SegmentationConfig) -> dict[str, float]:
-    """How well `model` (fitted on `scaled`) separates it: inertia, silhouette (on a sample of
-    silhouette_sample_size rows), Davies-Bouldin and Calinski-Harabasz."""
+def k_quality(scaled: np.ndarray, model: KMeans, config: SegmentationConfig,
+              fitted_on_scaled: bool = True) -> dict[str, float]:
+    """How well `model` separates the rows `scaled`: inertia, silhouette (on a sample of
+    silhouette_sample_size rows), Davies-Bouldin and Calinski-Harabasz. A model fitted on other
+    rows (fitted_on_scaled=False) is scored on `scaled` by its nearest centroids."""
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
+    if fitted_on_scaled:
+        labels, inertia = model.labels_, float(model.inertia_)
+    else:
+        labels = model.predict(scaled)
+        inertia = float(((scaled - model.cluster_centers_[labels]) ** 2).sum())
     return {
         "k": model.n_clusters,
-        "inertia": float(model.inertia_),
+        "inertia": inertia,
         "silhouette": float(silhouette_score(
-            scaled, model.labels_, sample_size=min(config.silhouette_sample_size, len(scaled)),
+            scaled, labels, sample_size=min(config.silhouette_sample_size, len(scaled)),
             random_state=config.random_state)),
-        "davies_bouldin": float(davies_bouldin_score(scaled, model.labels_)),
-        "calinski_harabasz": float(calinski_harabasz_score(scaled, model.labels_)),
+        "davies_bouldin": float(davies_bouldin_score(scaled, labels)),
+        "calinski_harabasz": float(calinski_harabasz_score(scaled, labels)),
     }
+
+
+def sweep_sample(scaled: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    """The rows K is chosen on: at most SWEEP_SAMPLE_SIZE rows of the fit sample when K is
+    swept, all of them for a fixed K (whose sweep is its fit)."""
+    if config.n_segments is not None:
+        return scaled
+    return scaled[sample_indices(len(scaled), SWEEP_SAMPLE_SIZE, config.random_state)]
 
 
 def evaluate_k(scaled: np.ndarray, config: SegmentationConfig,
@@ -407,15 +429,17 @@ def evaluate_k(scaled: np.ndarray, config: SegmentationConfig,
     return metrics, models
 
 
-def refit_chosen_k(scaled: np.ndarray, config: SegmentationConfig, metrics: pd.DataFrame,
-                   swept: KMeans) -> tuple[KMeans, pd.DataFrame]:
-    """The chosen K's model with n_init restarts (the sweep's own when it had them), and the
-    metrics with the chosen K's row from that model."""
-    if swept.n_init >= config.n_init:
+def refit_chosen_k(scaled: np.ndarray, sweep: np.ndarray, config: SegmentationConfig,
+                   metrics: pd.DataFrame, swept: KMeans) -> tuple[KMeans, pd.DataFrame]:
+    """The chosen K's model fitted on the whole fit sample `scaled` with n_init restarts (the
+    sweep's own when it was that fit), and the metrics with the chosen K's row from that model,
+    scored on the sweep's rows like the other Ks (so inertias compare)."""
+    whole = len(sweep) == len(scaled)
+    if swept.n_init >= config.n_init and whole:
         return swept, metrics
     model = _kmeans(swept.n_clusters, config).fit(scaled)
     metrics = metrics.copy()
-    quality = k_quality(scaled, model, config)
+    quality = k_quality(sweep, model, config, fitted_on_scaled=whole)
     row = metrics.index[metrics["k"] == swept.n_clusters]
     metrics.loc[row, list(quality)] = list(quality.values())
     return model, metrics
@@ -570,9 +594,11 @@ def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> Segmentatio
     n_distinct = len(np.unique(scaled, axis=0))
     warnings = [f"feature {name} left out: {reason}" for name, reason in excluded.items()]
     warnings += check_k(config, len(scaled), n_distinct)
-    metrics, models = evaluate_k(scaled, config, n_distinct)
+    sweep = sweep_sample(scaled, config)
+    metrics, models = evaluate_k(sweep, config, n_distinct if len(sweep) == len(scaled)
+                                 else len(np.unique(sweep, axis=0)))
     chosen = choose_k(metrics, config)
-    fitted, metrics = refit_chosen_k(scaled, config, metrics, models[chosen])
+    fitted, metrics = refit_chosen_k(scaled, sweep, config, metrics, models[chosen])
     centroids, labels = order_segments(fitted.cluster_centers_, fitted.labels_)
     return SegmentationResult(
         config=config, features=features, excluded=excluded, center=center, scale=scale,

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custseg import clustering
 from custseg.clustering import (
     MISSING_LEVEL,
     OTHER_LEVEL,
@@ -134,6 +135,24 @@ def test_sample_is_reproducible_and_bounded():
     assert np.array_equal(first, second) and len(np.unique(first)) == 100
     result = fit_segments(blobs(), config(fit_sample_size=90))
     assert result.n_fit_rows == 90 and result.n_rows == 300
+
+
+def test_k_is_swept_on_a_subsample_and_the_chosen_k_fitted_on_the_whole_sample(monkeypatch):
+    whole = fit_segments(blobs(), config())
+    monkeypatch.setattr(clustering, "SWEEP_SAMPLE_SIZE", 120)
+    swept = fit_segments(blobs(), config())
+    assert swept.chosen_k == whole.chosen_k == 3
+    # the chosen K is fitted on all 300 rows, as without the subsample: the same segments
+    assert swept.n_fit_rows == 300 and np.array_equal(swept.labels, whole.labels)
+    assert np.array_equal(swept.centroids, whole.centroids)
+    # every K is scored on the same 120 rows, the chosen one too: inertia falls with K, and
+    # the chosen K's is about 120/300 of its inertia over all rows
+    inertia = swept.k_metrics.set_index("k")["inertia"]
+    assert inertia.is_monotonic_decreasing
+    assert 0.3 < inertia[3] / whole.k_metrics.set_index("k")["inertia"][3] < 0.5
+    # a fixed K is fitted on the whole sample at once
+    fixed = fit_segments(blobs(), config(n_segments=3))
+    assert fixed.n_fit_rows == 300 and fixed.k_metrics["k"].tolist() == [3]
 
 
 def test_nothing_usable_is_a_clear_error():
