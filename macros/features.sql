@@ -63,3 +63,32 @@
         cross join bounds
     )
 {% endmacro %}
+
+
+{% macro feature_name_rows(features) %}
+    {#-
+        One row per name in `features` (column `feature`): what a relation with a column per
+        feature is cross joined with to get a row per feature (feature_value_of), so the
+        relation is read once however many features there are. A union of one select per
+        feature (a join each) read it a dozen times.
+    -#}
+    {%- for feature in features %}
+        select '{{ feature }}' as feature
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+{% endmacro %}
+
+
+{% macro feature_value_of(name_column, features, column_prefix) %}
+    {#-
+        The value, as double, of the feature `name_column` names (a row of feature_name_rows),
+        read from its column `column_prefix` ~ feature (e.g. 'segmented.').
+    -#}
+    case {{ name_column }}
+        {%- for feature in features %}
+            when '{{ feature }}' then cast({{ column_prefix }}{{ feature }} as double)
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -32,19 +32,32 @@ customer_mismatches as (
     where features.customer_id is null or prepared.customer_id is null
 ),
 
+joined as (
+    -- Each customer's raw and prepared features side by side: one join for every feature.
+    select
+        {%- for feature in numeric_feature_columns() %}
+            features.{{ feature }} as raw__{{ feature }},
+            prepared.{{ feature }} as prepared__{{ feature }},
+        {%- endfor %}
+        features.customer_id
+    from features
+    inner join prepared on features.customer_id = prepared.customer_id
+),
+
+feature_names as (
+    {{ feature_name_rows(numeric_feature_columns()) }}
+),
+
 values_long as (
-    {%- for feature in numeric_feature_columns() %}
-        select
-            features.customer_id,
-            '{{ feature }}' as feature,
-            cast(features.{{ feature }} as double) as raw_value,
-            cast(prepared.{{ feature }} as double) as prepared_value
-        from features
-        inner join prepared on features.customer_id = prepared.customer_id
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    select
+        joined.customer_id,
+        feature_names.feature,
+        {{ feature_value_of('feature_names.feature', numeric_feature_columns(), 'joined.raw__') }}
+            as raw_value,
+        {{ feature_value_of('feature_names.feature', numeric_feature_columns(), 'joined.prepared__') }}
+            as prepared_value
+    from joined
+    cross join feature_names
 ),
 
 checked as (

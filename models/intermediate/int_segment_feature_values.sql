@@ -40,12 +40,7 @@ segmented as (
 ),
 
 feature_names as (
-    {%- for feature in features %}
-        select '{{ feature }}' as feature
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ feature_name_rows(features) }}
 ),
 
 long_values as (
@@ -54,11 +49,7 @@ long_values as (
         segmented.customer_id,
         segmented.segment_id,
         feature_names.feature,
-        case feature_names.feature
-            {%- for feature in features %}
-                when '{{ feature }}' then cast(segmented.{{ feature }} as double)
-            {%- endfor %}
-        end as feature_value
+        {{ feature_value_of('feature_names.feature', features, 'segmented.') }} as feature_value
     from segmented
     cross join feature_names
 ),

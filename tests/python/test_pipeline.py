@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +151,32 @@ def test_latent_behaviours_are_recovered(sample_build, tmp_path):
     print(f"adjusted Rand index vs latent behaviours: {ari:.3f}")
     assert ari > ARI_BAR
 
+
+
+def test_the_bounds_test_fails_on_each_planted_preparation_error(sample_build, tmp_path):
+    """assert_prepared_features_follow_bounds (one join, a row per feature) still catches a
+    prepared value outside its bounds, a missing one and a changed one, each in another
+    feature and customer."""
+    shutil.copytree(sample_build, tmp_path, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("logs"))
+    check = ["test", "--select", "assert_prepared_features_follow_bounds"]
+    assert run_dbt(check, tmp_path).returncode == 0
+    with connect(tmp_path, read_only=False) as con:
+        (first, second, third), = con.sql(
+            "select list(customer_id order by customer_id)[1:3] from int_customer_features_prepared"
+        ).fetchall()[0]
+        bounds = dict(con.sql("select feature, upper_bound from int_feature_bounds").fetchall())
+        con.execute("update int_customer_features_prepared set tenure_days = ? "
+                    "where customer_id = ?", [bounds["tenure_days"] + 1, first])
+        con.execute("update int_customer_features_prepared set return_rate = null "
+                    "where customer_id = ?", [second])
+        con.execute("update int_customer_features_prepared set age = age + 0.5 "
+                    "where customer_id = ?", [third])
+    failed = run_dbt(check, tmp_path, check=False)
+    assert failed.returncode != 0
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    (result,) = [r for r in results if r["unique_id"].startswith("test.")]
+    assert result["status"] == "fail" and result["failures"] == 3
 
 
 def test_marts_add_up(sample_build):
