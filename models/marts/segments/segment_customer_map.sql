@@ -52,17 +52,18 @@ scaled as (
     select * from {{ scale_features('sampled_features') }} as scaled_features
 ),
 
+feature_names as (
+    {{ feature_name_rows(features) }}
+),
+
 long_values as (
-    {%- for feature in features %}
-        select
-            scaled.customer_id,
-            '{{ feature }}' as feature,
-            cast(scaled.{{ feature }} as double) as scaled_value
-        from scaled
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    -- A row per sampled customer and feature: the sample is scaled once.
+    select
+        scaled.customer_id,
+        feature_names.feature,
+        {{ feature_value_of('feature_names.feature', features, 'scaled.') }} as scaled_value
+    from scaled
+    cross join feature_names
 ),
 
 points as (
