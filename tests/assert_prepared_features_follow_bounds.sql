@@ -4,6 +4,7 @@
     [lower_bound, upper_bound] (after log1p where the transform is log1p), a missing value is
     the impute value, and a value already inside the bounds is kept.
 -#}
+{%- set feature_columns = numeric_feature_columns() -%}
 
 with
 
@@ -35,7 +36,7 @@ customer_mismatches as (
 joined as (
     -- Each customer's raw and prepared features side by side: one join for every feature.
     select
-        {%- for feature in numeric_feature_columns() %}
+        {%- for feature in feature_columns %}
             features.{{ feature }} as raw__{{ feature }},
             prepared.{{ feature }} as prepared__{{ feature }},
         {%- endfor %}
@@ -45,16 +46,16 @@ joined as (
 ),
 
 feature_names as (
-    {{ feature_name_rows(numeric_feature_columns()) }}
+    {{ feature_name_rows(feature_columns) }}
 ),
 
 values_long as (
     select
         joined.customer_id,
         feature_names.feature,
-        {{ feature_value_of('feature_names.feature', numeric_feature_columns(), 'joined.raw__') }}
+        {{ feature_value_of('feature_names.feature', feature_columns, 'joined.raw__') }}
             as raw_value,
-        {{ feature_value_of('feature_names.feature', numeric_feature_columns(), 'joined.prepared__') }}
+        {{ feature_value_of('feature_names.feature', feature_columns, 'joined.prepared__') }}
             as prepared_value
     from joined
     cross join feature_names

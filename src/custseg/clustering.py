@@ -407,8 +407,9 @@ def k_quality(scaled: np.ndarray, model: KMeans, config: SegmentationConfig,
 
 def sweep_sample(scaled: np.ndarray, config: SegmentationConfig) -> np.ndarray:
     """The rows K is chosen on: at most SWEEP_SAMPLE_SIZE rows of the fit sample when K is
-    swept, all of them for a fixed K (whose sweep is its fit)."""
-    if config.n_segments is not None:
+    swept; `scaled` itself (not a copy) when that is all of it or K is fixed (whose sweep is
+    its fit)."""
+    if config.n_segments is not None or len(scaled) <= SWEEP_SAMPLE_SIZE:
         return scaled
     return scaled[sample_indices(len(scaled), SWEEP_SAMPLE_SIZE, config.random_state)]
 
@@ -434,7 +435,7 @@ def refit_chosen_k(scaled: np.ndarray, sweep: np.ndarray, config: SegmentationCo
     """The chosen K's model fitted on the whole fit sample `scaled` with n_init restarts (the
     sweep's own when it was that fit), and the metrics with the chosen K's row from that model,
     scored on the sweep's rows like the other Ks (so inertias compare)."""
-    whole = len(sweep) == len(scaled)
+    whole = sweep is scaled
     if swept.n_init >= config.n_init and whole:
         return swept, metrics
     model = _kmeans(swept.n_clusters, config).fit(scaled)
@@ -596,8 +597,8 @@ def fit_segments(frame: pd.DataFrame, config: SegmentationConfig) -> Segmentatio
     warnings = [f"feature {name} left out: {reason}" for name, reason in excluded.items()]
     warnings += check_k(config, len(scaled), n_distinct)
     sweep = sweep_sample(scaled, config)
-    metrics, models = evaluate_k(sweep, config, n_distinct if len(sweep) == len(scaled)
-                                 else len(np.unique(sweep, axis=0)))
+    sweep_distinct = n_distinct if sweep is scaled else len(np.unique(sweep, axis=0))
+    metrics, models = evaluate_k(sweep, config, sweep_distinct)
     chosen = choose_k(metrics, config)
     fitted, metrics = refit_chosen_k(scaled, sweep, config, metrics, models[chosen])
     centroids, labels = order_segments(fitted.cluster_centers_, fitted.labels_)
