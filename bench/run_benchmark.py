@@ -2,7 +2,8 @@
 
 For one data size: generate the Parquet inputs (custseg-generate), then run, in rounds,
 (a) `dbt build` of the whole project on a fresh DuckDB file, (a') the incremental `dbt build`
-after a delivery of 1% new transactions (a full build of the base first, untimed),
+after a delivery of 1% new transactions (a full build of the base first, untimed), (a'') the
+same `dbt build` of the bundled 500-customer sample (the fixed cost of running every node),
 (b) bench/pandas_pipeline.py, (c) bench/duckdb_floor.py (the same-work floor),
 (d) bench/bare_floor.py (the bare floor: one aggregate, one fit), and with --spark
 (e) `segment build --target spark` on a local SparkSession, each as its own child process.
@@ -11,7 +12,8 @@ ru_maxrss (the largest single process of the child and its descendants) and the 
 its process tree, sampled every 0.5 s (Spark: the Python driver plus the JVM). Writes
 <out>/<label>.json (every run, machine info, load averages, dbt's slowest nodes, a check that
 the variants agree) and <label>.md (the table and the ratios dbt build / same-work floor,
-dbt build / bare floor and incremental build / full build), prints the table.
+dbt build / bare floor and incremental build / full build, and the fixed cost against the
+incremental budget), prints the table.
 
     python bench/run_benchmark.py --customers 1000000 --transactions 20000000 --runs 3 \\
         --out bench/results/
@@ -46,11 +48,12 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 BIN = Path(sys.executable).parent
-VARIANTS = ("dbt", "baseline", "incremental", "pandas", "floor", "bare", "spark")
+VARIANTS = ("dbt", "baseline", "incremental", "fixed", "pandas", "floor", "bare", "spark")
 LABELS = {
     "dbt": "dbt build (all models + tests)",
     "baseline": "dbt build of --baseline (another checkout)",
     "incremental": "dbt incremental build (+1% transactions)",
+    "fixed": "dbt build of the bundled sample (fixed cost)",
     "pandas": "pandas + scikit-learn script",
     "floor": "same-work floor: DuckDB query + one K-means fit",
     "bare": "bare floor: one DuckDB aggregate + one K-means fit",
@@ -232,17 +235,30 @@ def dbt_node_timings(target: Path) -> dict:
                                        if row["status"] not in ("success", "pass", "warn")]}
 
 
-def run_dbt(data_dir: Path, work: Path, overrides: dict, args: argparse.Namespace,
+def dbt_env(work: Path, database: Path, project: Path = REPO) -> dict[str, str]:
+    """The environment of a dbt run of project into database, its target and logs in work/."""
+    return {**os.environ, "DUCKDB_PATH": str(database),
+            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
+            "DBT_PROFILES_DIR": str(project), "PYTHONPATH": str(project / "src")}
+
+
+def dbt_vars(data_dir: Path | None, overrides: dict) -> str:
+    """--vars of a build of the inputs in data_dir (None: the bundled sample)."""
+    inputs = {"raw_data_dir": str(data_dir)} if data_dir else {}
+    return json.dumps({**inputs, **overrides})
+
+
+def run_dbt(data_dir: Path | None, work: Path, overrides: dict, args: argparse.Namespace,
             project: Path = REPO, database: Path | None = None) -> Measured:
     """(a) the project's full `dbt build` of the inputs in data_dir into a fresh DuckDB file
     under work/ (target, logs, stdout and stderr there too); with project, the same build of
     another checkout (its own Python package first on the path). With database, build into
-    that DuckDB file instead, as it is: a second build into an existing file is incremental."""
+    that DuckDB file instead, as it is: a second build into an existing file is incremental.
+    Without data_dir, (a'') the build of the bundled sample (the seeds): every node runs, on
+    500 customers, so its time is what a build costs whatever the data."""
     database = database or work / "custseg.duckdb"
-    env = {**os.environ, "DUCKDB_PATH": str(database),
-           "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
-           "DBT_PROFILES_DIR": str(project), "PYTHONPATH": str(project / "src")}
-    variables = json.dumps({"raw_data_dir": str(data_dir), **overrides})
+    env = dbt_env(work, database, project)
+    variables = dbt_vars(data_dir, overrides)
     measured = measure([str(BIN / "dbt"), "build", "--vars", variables], env=env, cwd=project,
                        log_dir=work, timeout_s=args.timeout)
     measured.details = dbt_node_timings(work / "target")
@@ -357,6 +373,19 @@ def run_incremental(inputs: Path, delivery: Path, work: Path, overrides: dict,
         new_file.unlink(missing_ok=True)
     measured.details.update(setup, **incremental_check(work, database))
     return measured
+
+
+def run_fixed(work: Path, overrides: dict, args: argparse.Namespace) -> Measured:
+    """(a'') `dbt parse` of the bundled sample (untimed: a daily build finds the project
+    parsed, as (a') does), then its `dbt build` into a fresh DuckDB file, measured as (a) is:
+    every seed, model, snapshot and test runs on 500 customers, so its time is the least any
+    build of this project costs, however little data it touches."""
+    parse = subprocess.run([str(BIN / "dbt"), "parse", "--vars", dbt_vars(None, overrides)],
+                           env=dbt_env(work, work / "custseg.duckdb"), cwd=REPO,
+                           capture_output=True, text=True, timeout=args.timeout)
+    if parse.returncode != 0:
+        raise SystemExit(f"dbt parse of the bundled sample failed:\n{parse.stdout[-2000:]}")
+    return run_dbt(None, work, overrides, args)
 
 
 def run_script(name: str, data_dir: Path, work: Path, overrides: dict,
@@ -536,6 +565,23 @@ def incremental_ratio(summary: dict) -> list[str]:
             f"(target at most {INCREMENTAL_TARGET:g}x: {verdict}){source}"]
 
 
+def fixed_cost(summary: dict) -> list[str]:
+    """The line for the .md: the build of the bundled sample (every node, next to no data)
+    against the full build and the incremental build's budget (INCREMENTAL_TARGET x the full
+    build's median wall time). A fixed cost above the budget means no incremental build of
+    this project can meet it, however little data it touches."""
+    fixed, base = summary.get("fixed", {}), summary.get("dbt", {})
+    if not (fixed.get("median_wall_s") and base.get("median_wall_s")):
+        return []
+    budget = INCREMENTAL_TARGET * base["median_wall_s"]
+    wall = fixed["median_wall_s"]
+    verdict = "within" if wall <= budget else "above"
+    return [f"- fixed cost (the bundled sample's build) / full dbt build: wall "
+            f"{wall / base['median_wall_s']:.2f}x; its {wall} s "
+            f"are {verdict} the incremental budget of {budget:.1f} s "
+            f"({INCREMENTAL_TARGET:g}x the full build)"]
+
+
 def floor_ratios(summary: dict) -> list[str]:
     """Lines for the .md: dbt build / each floor (median wall and CPU s) against its target,
     and incremental build / full dbt build against its own."""
@@ -550,7 +596,7 @@ def floor_ratios(summary: dict) -> list[str]:
         verdict = "met" if wall <= target else "not met"
         lines.append(f"- dbt build / {name}: wall {wall:.2f}x{cpu} "
                      f"(target at most {target:g}x: {verdict})")
-    lines += incremental_ratio(summary)
+    lines += incremental_ratio(summary) + fixed_cost(summary)
     return ["", *lines] if lines else []
 
 
@@ -630,7 +676,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="rounds of every variant")
     parser.add_argument("--out", type=Path, default=BENCH / "results")
     parser.add_argument("--skip", default="",
-                        help="comma-separated: dbt,incremental,pandas,floor,bare")
+                        help="comma-separated: dbt,incremental,fixed,pandas,floor,bare")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="also build this checkout of the project (e.g. a `git worktree` of "
                              "main before a change), side by side in the same rounds")
@@ -745,6 +791,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dirs[variant].mkdir()
                 if variant == "dbt":
                     measured = run_dbt(data_dir, dirs[variant], overrides, args)
+                elif variant == "fixed":
+                    measured = run_fixed(dirs[variant], overrides, args)
                 elif variant == "baseline":
                     measured = run_dbt(data_dir, dirs[variant], overrides, args,
                                        project=args.baseline.resolve())
