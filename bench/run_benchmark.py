@@ -49,11 +49,13 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 BIN = Path(sys.executable).parent
 VARIANTS = ("dbt", "baseline", "incremental", "fixed", "pandas", "floor", "bare", "spark")
+# The fixed-cost variant's inputs: generated as the measured inputs are, next to no data.
+FIXED_CUSTOMERS, FIXED_TRANSACTIONS = 500, 10_000
 LABELS = {
     "dbt": "dbt build (all models + tests)",
     "baseline": "dbt build of --baseline (another checkout)",
     "incremental": "dbt incremental build (+1% transactions)",
-    "fixed": "dbt build of 500 customers (fixed cost)",
+    "fixed": f"dbt build of {FIXED_CUSTOMERS} customers (fixed cost)",
     "pandas": "pandas + scikit-learn script",
     "floor": "same-work floor: DuckDB query + one K-means fit",
     "bare": "bare floor: one DuckDB aggregate + one K-means fit",
@@ -69,8 +71,6 @@ INCREMENTAL_TARGET = 0.2
 # a new id and one day later; it sorts after the base file, so only it is validated.
 BASE_FILE, NEW_FILE = "0-base.parquet", "1-new.parquet"
 SAMPLE_PERCENT = 1
-# The fixed-cost variant's inputs: generated as the measured inputs are, next to no data.
-FIXED_CUSTOMERS, FIXED_TRANSACTIONS = 500, 10_000
 sys.path.insert(0, str(BENCH))
 from pandas_pipeline import NUMERIC_FEATURES as FEATURES  # noqa: E402  (the feature catalogue)
 
