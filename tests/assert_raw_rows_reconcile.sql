@@ -17,6 +17,7 @@
 -#}
 {%- set contract = raw_contract() -%}
 {%- set sources = contract.keys() | list -%}
+{%- set input_keys = raw_keys() -%}
 {#- The first rule of each input: a blank key (the first of raw_keys) is missing_<key>. -#}
 {#-
     The column that narrows the raw rows compared with a source's rejects to those sharing a
@@ -160,7 +161,7 @@ reasons_compared as (
                 cast(raw_input.{{ column }} as {{ dbt.type_string() }}) as {{ column }},
             {%- endfor %}
             raw_input.{{ match_keys[source] }} as match_key,  -- the join's key, as read
-            nullif(trim(raw_input.{{ raw_keys()[source][0] }}), '') is null as is_blank_key
+            nullif(trim(raw_input.{{ input_keys[source][0] }}), '') is null as is_blank_key
         from {{ raw_source(source) }} as raw_input
     ),
 
@@ -204,7 +205,7 @@ reasons_compared as (
     {{ source }}_blank_keys as (
         select
             '{{ source }}' as source,
-            'missing_{{ raw_keys()[source][0] }}' as reason,
+            'missing_{{ input_keys[source][0] }}' as reason,
             coalesce(sum(blank_key_rows), 0) as raw_rows
         from {{ source }}_raw_groups
     ),

@@ -350,14 +350,14 @@ def apply_scaler(matrix: np.ndarray, center: np.ndarray, scale: np.ndarray) -> n
 
 # Restarts per K while K is chosen (at most n_init); the chosen K is fitted again with n_init.
 # On the sample and at 1M customers the sweep picks the same K with 3 restarts as with 10, in
-# a third of the time (README, "Performance").
+# a third of the time (README, "Scale and portability").
 SWEEP_N_INIT = 3
 
 # Rows of the fit sample each candidate K is fitted and scored on while K is chosen (a
 # reproducible subsample when the fit sample is larger); the chosen K is fitted on the whole
 # fit sample. Silhouette is estimated from silhouette_sample_size rows either way. At 1M
 # customers the sweep picks the same K on 50,000 rows as on 200,000 (silhouettes within
-# 0.005), in 1.5 s instead of 4.4 s (README, "Performance").
+# 0.005), in 1.5 s instead of 4.4 s (README, "Scale and portability").
 SWEEP_SAMPLE_SIZE = 50_000
 
 
